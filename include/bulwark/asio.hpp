@@ -1,0 +1,9 @@
+#ifndef BULWARK_ASIO_HPP
+#define BULWARK_ASIO_HPP
+
+// Umbrella header of bulwark::asio: async operations with Asio completion tokens.
+
+#include <bulwark/asio/error.hpp>
+#include <bulwark/core.hpp>
+
+#endif

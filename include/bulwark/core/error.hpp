@@ -1,0 +1,72 @@
+#ifndef BULWARK_CORE_ERROR_HPP
+#define BULWARK_CORE_ERROR_HPP
+
+#include <bulwark/config.hpp>
+
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+namespace bulwark {
+
+/**
+ * Every error bulwark reports, in the std::error_category named "bulwark".
+ *
+ * The values are stable: new errors are appended, none is renumbered, so a value logged or
+ * stored by one version means the same in the next. Zero is not an error (std::error_code's
+ * convention), so the first enumerator is 1.
+ *
+ * The asio layer uses these through boost::system::error_code, which wraps a std::error_code
+ * losslessly (Boost >= 1.81): `ec == bulwark::error::rate_limited` works on either type.
+ */
+enum class error : int {
+    invalid_config = 1,     ///< a *_config field is out of range; the exception names the field
+    rate_limited,           ///< a rate limiter rejected the request
+    concurrency_limited,    ///< a concurrency limiter (bulkhead) has no free permit
+    queue_full,             ///< the wait queue of a limiter is full
+    circuit_open,           ///< a circuit breaker does not permit the call
+    retries_exhausted,      ///< every allowed attempt failed
+    retry_budget_exhausted, ///< the retry budget does not allow another attempt
+    deadline_exceeded,      ///< the overall deadline passed before the operation completed
+    header_too_large,       ///< the request header exceeds its limit (HTTP 431)
+    body_too_large,         ///< the request body exceeds its limit (HTTP 413)
+    uri_too_long,           ///< the request target exceeds its limit (HTTP 414)
+    invalid_traceparent,    ///< a traceparent header does not follow W3C Trace Context
+    health_check_failed,    ///< a health check reported failure or did not finish in time
+    shutting_down,          ///< the server is draining and accepts no new work
+};
+
+/**
+ * The category of bulwark::error: name() is "bulwark", message() a lower-case phrase.
+ *
+ * A single instance exists per process (it lives in bulwark::core), so comparing categories by
+ * address works across shared libraries.
+ *
+ * @par Thread Safety
+ * Safe to call from any thread.
+ */
+[[nodiscard]] BULWARK_CORE_API const std::error_category& error_category() noexcept;
+
+/// Makes a std::error_code in bulwark's category; found by ADL for `std::error_code ec = e;`.
+[[nodiscard]] inline std::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+/**
+ * Throws std::system_error(error::invalid_config) whose what() names the offending field.
+ *
+ * Components call this from their constructors after their `validate()` rejected a config, with
+ * `field` spelled as the user wrote it (for example "quota.burst") and `reason` saying what a
+ * valid value is. The request path never throws.
+ *
+ * @throws std::system_error always; what() reads "<field>: <reason>: invalid configuration".
+ */
+[[noreturn]] BULWARK_CORE_API void throw_invalid_config(std::string_view field,
+                                                        std::string_view reason);
+
+} // namespace bulwark
+
+template <>
+struct std::is_error_code_enum<bulwark::error> : std::true_type {};
+
+#endif

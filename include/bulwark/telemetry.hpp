@@ -1,0 +1,9 @@
+#ifndef BULWARK_TELEMETRY_HPP
+#define BULWARK_TELEMETRY_HPP
+
+// Umbrella header of bulwark::telemetry: JSON logging on spdlog, Prometheus instruments.
+
+#include <bulwark/core.hpp>
+#include <bulwark/telemetry/metrics/build_info.hpp>
+
+#endif
