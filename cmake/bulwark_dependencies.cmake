@@ -7,8 +7,8 @@
 #     ports/bulwark/vcpkg.json or conanfile.py disagree with a row).
 #
 # Row format: "layer|find_package arguments|vcpkg ports|conan requirements"
-#   vcpkg ports:        space-separated "name>=version" (version may be empty: "name>=")
-#   conan requirements: space-separated references as written in conanfile.py
+#   vcpkg ports:        comma-separated "name>=version" (version may be empty: "name>=")
+#   conan requirements: comma-separated references as written in conanfile.py
 # Layer-to-layer edges live in BULWARK_LAYER_DEPENDS_<layer>.
 set(BULWARK_DEPENDENCY_TABLE
     "telemetry|fmt 9.1 CONFIG|fmt>=9.1.0|fmt/[>=9.1 <11]"
@@ -17,7 +17,7 @@ set(BULWARK_DEPENDENCY_TABLE
     # package managers only.
     "telemetry|prometheus-cpp CONFIG|prometheus-cpp>=1.0.1|prometheus-cpp/[>=1.0.1 <2]"
     "asio|Threads||"
-    "asio|Boost 1.81 CONFIG|boost-asio>=1.81.0 boost-system>=1.81.0|boost/[>=1.81 <2]"
+    "asio|Boost 1.81 CONFIG|boost-asio>=1.81.0,boost-system>=1.81.0|boost/[>=1.81 <2]"
     "http|Boost 1.81 CONFIG|boost-beast>=1.81.0|boost/[>=1.81 <2]"
     "http|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"
 )

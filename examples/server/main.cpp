@@ -78,8 +78,7 @@ bool parse_options(int argc, char** argv, options& out) {
             unsigned port = 0;
             const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
             if (ec != std::errc{} || end != value.data() + value.size() || port > 65535) {
-                std::cerr << "bulwark-example-server: --port: not a port number: " << value
-                          << "\n";
+                std::cerr << "bulwark-example-server: --port: not a port number: " << value << "\n";
                 return false;
             }
             out.port = static_cast<unsigned short>(port);
@@ -130,7 +129,8 @@ response handle(const bh::request<bh::string_body>& req, server_state& state,
         route = std::string{target};
         if (req.method() != bh::verb::get && req.method() != bh::verb::head) {
             auto res = bulwark::http::make_problem_response(
-                {.status = 405, .detail = "This resource supports GET and HEAD.",
+                {.status = 405,
+                 .detail = "This resource supports GET and HEAD.",
                  .request_id = request_id},
                 req.version(), req.keep_alive());
             res.set(bh::field::allow, "GET, HEAD");
@@ -164,8 +164,8 @@ unsigned status_for_read_error(const beast::error_code& ec) {
     if (ec == bh::error::body_limit) {
         return 413;
     }
-    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() && ec != bh::error::end_of_stream &&
-        ec != bh::error::partial_message) {
+    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() &&
+        ec != bh::error::end_of_stream && ec != bh::error::partial_message) {
         return 400; // any other parse error: malformed request
     }
     return 0;
@@ -192,8 +192,10 @@ net::awaitable<void> session(tcp::socket socket, server_state& state) {
             // be parsed as the next request.
             auto res = bulwark::http::make_problem_response(
                 {.status = status, .request_id = request_id}, 11, false);
-            state.requests.Add({{"method", "unknown"}, {"route", "unmatched"},
-                                {"status", std::to_string(status)}})
+            state.requests
+                .Add({{"method", "unknown"},
+                      {"route", "unmatched"},
+                      {"status", std::to_string(status)}})
                 .Increment();
             co_await bh::async_write(stream, res, net::as_tuple(net::use_awaitable));
             break;

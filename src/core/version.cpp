@@ -2,6 +2,8 @@
 
 namespace bulwark {
 
-std::string_view version() noexcept { return BULWARK_VERSION_STRING; }
+std::string_view version() noexcept {
+    return BULWARK_VERSION_STRING;
+}
 
 } // namespace bulwark

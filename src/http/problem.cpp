@@ -1,6 +1,5 @@
-#include <bulwark/http/problem.hpp>
-
 #include <bulwark/core/detail/json_escape.hpp>
+#include <bulwark/http/problem.hpp>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
@@ -15,9 +14,9 @@ unsigned effective_status(unsigned status) noexcept {
 }
 
 std::string_view reason_phrase(unsigned status) {
-    const auto phrase = boost::beast::http::obsolete_reason(
-        static_cast<boost::beast::http::status>(status));
-    // Beast answers "<unknown-status>" for codes without a registered phrase (e.g. 499).
+    const auto phrase =
+        boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+    // Beast answers "<unknown-status>" for codes it has no phrase for (e.g. 460).
     if (phrase.empty() || phrase.front() == '<') {
         return status < 500 ? "Client Error" : "Server Error";
     }

@@ -62,8 +62,8 @@ TEST_CASE("status outside 400-599 becomes 500 and unnamed codes get a class titl
     CHECK(parse(bulwark::http::to_json({.status = 200})).at("status") == 500);
     CHECK(parse(bulwark::http::to_json({.status = 99})).at("status") == 500);
     CHECK(parse(bulwark::http::to_json({.status = 600})).at("status") == 500);
-    CHECK(parse(bulwark::http::to_json({.status = 499})).at("title") == "Client Error");
-    CHECK(parse(bulwark::http::to_json({.status = 599})).at("title") == "Server Error");
+    CHECK(parse(bulwark::http::to_json({.status = 460})).at("title") == "Client Error");
+    CHECK(parse(bulwark::http::to_json({.status = 555})).at("title") == "Server Error");
 }
 
 TEST_CASE("make_problem_response builds a complete problem+json response", "[problem]") {

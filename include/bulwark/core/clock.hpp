@@ -25,7 +25,8 @@ using duration = std::chrono::nanoseconds;
  */
 template <class Clock>
 concept clock_source = std::copy_constructible<Clock> && requires(const Clock& c) {
-    { c.now() } noexcept -> std::same_as<time_point>;
+    { c.now() }
+    noexcept->std::same_as<time_point>;
 };
 
 /**

@@ -33,8 +33,7 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
         }
         const std::uint8_t lo = b0 == 0xF0 ? 0x90 : 0x80; // no overlong forms
         const std::uint8_t hi = b0 == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-        return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4
-                                                                                         : 0;
+        return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
     }
     return 0;
 }

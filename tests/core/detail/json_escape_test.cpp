@@ -27,11 +27,11 @@ TEST_CASE("quotes, backslashes and control characters are escaped", "[json]") {
 }
 
 TEST_CASE("well-formed UTF-8 passes through unchanged", "[json]") {
-    CHECK(escape("caf\xC3\xA9") == "\"caf\xC3\xA9\"");                    // U+00E9
-    CHECK(escape("\xE2\x82\xAC 5") == "\"\xE2\x82\xAC 5\"");             // U+20AC
-    CHECK(escape("\xF0\x9F\x98\x80") == "\"\xF0\x9F\x98\x80\"");         // U+1F600
-    CHECK(escape("\xF4\x8F\xBF\xBF") == "\"\xF4\x8F\xBF\xBF\"");         // U+10FFFF
-    CHECK(escape("\xED\x9F\xBF") == "\"\xED\x9F\xBF\"");                 // U+D7FF
+    CHECK(escape("caf\xC3\xA9") == "\"caf\xC3\xA9\"");           // U+00E9
+    CHECK(escape("\xE2\x82\xAC 5") == "\"\xE2\x82\xAC 5\"");     // U+20AC
+    CHECK(escape("\xF0\x9F\x98\x80") == "\"\xF0\x9F\x98\x80\""); // U+1F600
+    CHECK(escape("\xF4\x8F\xBF\xBF") == "\"\xF4\x8F\xBF\xBF\""); // U+10FFFF
+    CHECK(escape("\xED\x9F\xBF") == "\"\xED\x9F\xBF\"");         // U+D7FF
 }
 
 TEST_CASE("ill-formed UTF-8 becomes U+FFFD, one per bad byte", "[json]") {

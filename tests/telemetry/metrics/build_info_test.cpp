@@ -1,5 +1,4 @@
 #include <bulwark/telemetry/metrics/build_info.hpp>
-
 #include <bulwark/version.hpp>
 
 #include <catch2/catch.hpp>
