@@ -150,9 +150,11 @@ response handle(const bh::request<bh::string_body>& req, server_state& state,
         prometheus::TextSerializer{}.Serialize(out, state.registry->Collect());
         return text_response(req, "text/plain; version=0.0.4; charset=utf-8", out.str());
     }
+    //! [problem_response]
     return bulwark::http::make_problem_response(
         {.status = 404, .detail = "No resource at this path.", .request_id = request_id},
         req.version(), req.keep_alive());
+    //! [problem_response]
 }
 
 // The problem a failed read turns into, or 0 when the connection just ends (EOF, timeout,

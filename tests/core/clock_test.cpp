@@ -93,3 +93,35 @@ TEST_CASE("manual_clock loses no advance under contention and never goes back",
     CHECK_FALSE(went_back.load());
     CHECK(clock.now() == time_point{std::chrono::nanoseconds{writers * steps}});
 }
+
+namespace {
+//! [manual_clock]
+// Code under test takes its clock as a template parameter, like every bulwark component.
+template <bulwark::clock_source Clock>
+class session_timeout {
+public:
+    session_timeout(Clock clock, bulwark::duration idle)
+        : clock_{clock}, idle_{idle}, last_{clock.now()} {}
+    void touch() { last_ = clock_.now(); }
+    [[nodiscard]] bool expired() const { return clock_.now() - last_ >= idle_; }
+
+private:
+    Clock clock_;
+    bulwark::duration idle_;
+    bulwark::time_point last_;
+};
+
+TEST_CASE("manual_clock drives time-based code without sleeping", "[clock]") {
+    bulwark::manual_clock clock;
+    session_timeout timeout{clock, 30s}; // holds a copy that shares the time
+
+    clock.advance(29s);
+    CHECK_FALSE(timeout.expired());
+    timeout.touch();
+    clock.advance(29s);
+    CHECK_FALSE(timeout.expired());
+    clock.advance(1s);
+    CHECK(timeout.expired());
+}
+//! [manual_clock]
+} // namespace

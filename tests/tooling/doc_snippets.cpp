@@ -7,9 +7,10 @@
 //     ```cpp
 //     ...
 //     ```
-// must equal the lines between the two `//! [routes]` markers of that file (paths relative to
-// <root>, common indentation removed). Without --update, every difference is reported as
-// file:line and the exit status is 1; with --update the blocks are rewritten from the sources.
+// must equal the lines between the two `//! [routes]` markers of that file (`#! [routes]` in
+// CMake and shell files; paths relative to <root>, common indentation removed). Without --update,
+// every difference is reported as file:line and the exit status is 1; with --update the blocks are
+// rewritten from the sources.
 
 #include <algorithm>
 #include <filesystem>
@@ -47,10 +48,11 @@ std::string trim(const std::string& s) {
 std::optional<std::vector<std::string>> extract(const fs::path& source, const std::string& name) {
     const auto lines = read_lines(source);
     const std::string marker = "//! [" + name + "]";
+    const std::string hash_marker = "#! [" + name + "]";
     std::vector<std::string> body;
     bool inside = false;
     for (const auto& line : lines) {
-        if (trim(line) == marker) {
+        if (trim(line) == marker || trim(line) == hash_marker) {
             if (inside) {
                 std::size_t indent = std::string::npos;
                 for (const auto& l : body) {
