@@ -53,6 +53,15 @@ enum class error : int {
 }
 
 /**
+ * What a `validate()` found wrong with a config: the field as the user spells it (for example
+ * "quota.burst") and what a valid value is. Both are static strings.
+ */
+struct config_issue {
+    std::string_view field;  ///< the offending field, e.g. "keyed_limiter_config.max_keys"
+    std::string_view reason; ///< what is valid, e.g. "must be at least 1"
+};
+
+/**
  * Throws std::system_error(error::invalid_config) whose what() names the offending field.
  *
  * Components call this from their constructors after their `validate()` rejected a config, with
@@ -63,6 +72,11 @@ enum class error : int {
  */
 [[noreturn]] BULWARK_CORE_API void throw_invalid_config(std::string_view field,
                                                         std::string_view reason);
+
+/// Same, from what a `validate()` reported.
+[[noreturn]] inline void throw_invalid_config(const config_issue& issue) {
+    throw_invalid_config(issue.field, issue.reason);
+}
 
 } // namespace bulwark
 

@@ -1,0 +1,344 @@
+#ifndef BULWARK_CORE_RATE_LIMIT_ALGORITHMS_HPP
+#define BULWARK_CORE_RATE_LIMIT_ALGORITHMS_HPP
+
+#include <bulwark/core/clock.hpp>
+#include <bulwark/core/rate_limit/quota.hpp>
+#include <bulwark/core/rate_limit/rate_decision.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace bulwark {
+
+/*
+ * The rate-limit algorithms as pure functions over one 64-bit state word.
+ *
+ * Each algorithm is a stateless struct with:
+ *   params                         immutable numbers derived once from a validated quota
+ *   make_params(quota)             that derivation
+ *   decide(state, now, params, n)  -> step {decision, new state, whether to write it}
+ *   release(state, now, params, n) -> state with n units given back (chained limits)
+ *   is_idle(state, now, params)    -> the state says nothing a fresh one would not (evictable)
+ *   use                            the quota_use to validate quotas with
+ * Times are nanoseconds since the owning limiter's epoch. The single-key limiters apply
+ * decide() in a CAS loop on one std::atomic<uint64_t>; keyed_limiter applies it to table slots.
+ * Keeping the decision pure is what makes a rejection write nothing and the algorithms testable
+ * against a reference model.
+ */
+
+/// Result of one algorithm step.
+struct rate_step {
+    rate_decision decision;
+    std::uint64_t state = 0; ///< the new state; meaningful when `write`
+    bool write = false;      ///< false for rejections and for decisions that change nothing
+};
+
+/**
+ * GCRA, the generic cell rate algorithm: a token bucket of capacity `burst` that starts full and
+ * refills one token per emission interval T, stored as one number, the theoretical arrival time
+ * (TAT). The bucket holds `burst - (max(TAT, now) - now) / T` tokens; a request of cost n is
+ * admitted iff that is at least n, and then TAT becomes max(TAT, now) + n·T. These are exactly
+ * the answers of a continuous token bucket (and of Go's x/time/rate Limiter.AllowN for the same
+ * limit, burst, times and n), with T rounded to the nanosecond.
+ */
+struct gcra_algorithm {
+    static constexpr quota_use use = quota_use::token_bucket;
+
+    struct params {
+        std::uint64_t interval = 1;  ///< T, ns
+        std::uint64_t burst = 1;     ///< capacity, tokens
+        std::uint64_t tolerance = 1; ///< burst × T, ns
+        std::uint64_t unlimited = 0; ///< 1 for quota::unlimited()
+    };
+
+    [[nodiscard]] static params make_params(const quota& q) noexcept {
+        if (q.is_unlimited()) {
+            return {1, rate_decision::unlimited, rate_decision::unlimited, 1};
+        }
+        const auto t = static_cast<std::uint64_t>(q.emission_interval().count());
+        return {t, q.burst(), t * q.burst(), 0};
+    }
+
+    [[nodiscard]] static constexpr rate_step decide(std::uint64_t tat, std::uint64_t now,
+                                                    const params& p, std::uint64_t n) noexcept {
+        rate_step s;
+        if (p.unlimited != 0) {
+            s.decision = unlimited_decision();
+            return s;
+        }
+        s.decision.limit = p.burst;
+        s.decision.window = duration{static_cast<duration::rep>(p.tolerance)};
+        const std::uint64_t base = std::max(tat, now);
+        const std::uint64_t debt = base - now; // time until the bucket is full again
+        if (n > p.burst) {
+            s.decision.retry_after = rate_decision::never;
+            fill(s.decision, debt, p);
+            return s;
+        }
+        const std::uint64_t new_debt = debt + n * p.interval;
+        if (new_debt > p.tolerance) {
+            s.decision.retry_after = duration{static_cast<duration::rep>(new_debt - p.tolerance)};
+            fill(s.decision, debt, p);
+            return s;
+        }
+        s.decision.allowed = true;
+        fill(s.decision, new_debt, p);
+        s.state = now + new_debt;
+        s.write = n != 0;
+        return s;
+    }
+
+    [[nodiscard]] static constexpr std::uint64_t
+    release(std::uint64_t tat, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
+        if (p.unlimited != 0 || tat <= now) {
+            return tat; // already full: nothing to give back
+        }
+        const std::uint64_t back = n * p.interval;
+        return tat - now > back ? tat - back : now;
+    }
+
+    [[nodiscard]] static constexpr bool is_idle(std::uint64_t tat, std::uint64_t now,
+                                                const params&) noexcept {
+        return tat <= now;
+    }
+
+private:
+    static constexpr rate_decision unlimited_decision() noexcept {
+        rate_decision d;
+        d.allowed = true;
+        d.remaining = rate_decision::unlimited;
+        d.limit = rate_decision::unlimited;
+        return d;
+    }
+    static constexpr void fill(rate_decision& d, std::uint64_t debt, const params& p) noexcept {
+        d.remaining = debt >= p.tolerance ? 0 : (p.tolerance - debt) / p.interval;
+        d.reset_after = duration{static_cast<duration::rep>(debt)};
+    }
+};
+
+/**
+ * Fixed window: at most `count` requests per window [k·period, (k+1)·period). Simple and
+ * cheap, but a client can send 2·count requests around a window boundary.
+ * State: window number (high 32 bits, wrapping) and count (low 32 bits).
+ */
+struct fixed_window_algorithm {
+    static constexpr quota_use use = quota_use::fixed_window;
+
+    struct params {
+        std::uint64_t window = 1; ///< ns
+        std::uint64_t limit = 1;
+        std::uint64_t unlimited = 0;
+        std::uint64_t reserved = 0;
+    };
+
+    [[nodiscard]] static params make_params(const quota& q) noexcept {
+        if (q.is_unlimited()) {
+            return {1, rate_decision::unlimited, 1, 0};
+        }
+        return {static_cast<std::uint64_t>(q.period().count()),
+                static_cast<std::uint64_t>(q.count()), 0, 0};
+    }
+
+    [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
+                                                    const params& p, std::uint64_t n) noexcept {
+        rate_step s;
+        if (p.unlimited != 0) {
+            s.decision.allowed = true;
+            s.decision.remaining = s.decision.limit = rate_decision::unlimited;
+            return s;
+        }
+        const std::uint64_t index = now / p.window;
+        const std::uint64_t into = now - index * p.window;
+        const auto w = static_cast<std::uint32_t>(index);
+        const std::uint64_t count = static_cast<std::uint32_t>(state >> 32) == w ? state & 0xFFFFFFFFu : 0;
+        const auto to_next = duration{static_cast<duration::rep>(p.window - into)};
+        s.decision.limit = p.limit;
+        s.decision.window = duration{static_cast<duration::rep>(p.window)};
+        if (n > p.limit || count + n > p.limit) {
+            s.decision.retry_after = n > p.limit ? rate_decision::never : to_next;
+            s.decision.remaining = p.limit - count;
+            s.decision.reset_after = count > 0 ? to_next : duration{};
+            return s;
+        }
+        const std::uint64_t used = count + n;
+        s.decision.allowed = true;
+        s.decision.remaining = p.limit - used;
+        s.decision.reset_after = used > 0 ? to_next : duration{};
+        s.state = (std::uint64_t{w} << 32) | used;
+        s.write = n != 0;
+        return s;
+    }
+
+    [[nodiscard]] static constexpr std::uint64_t
+    release(std::uint64_t state, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
+        if (p.unlimited != 0 || static_cast<std::uint32_t>(state >> 32) !=
+                                    static_cast<std::uint32_t>(now / p.window)) {
+            return state; // the window that was charged is over
+        }
+        const std::uint64_t count = state & 0xFFFFFFFFu;
+        return (state & ~std::uint64_t{0xFFFFFFFFu}) | (count > n ? count - n : 0);
+    }
+
+    [[nodiscard]] static constexpr bool is_idle(std::uint64_t state, std::uint64_t now,
+                                                const params& p) noexcept {
+        return (state & 0xFFFFFFFFu) == 0 ||
+               static_cast<std::uint32_t>(state >> 32) != static_cast<std::uint32_t>(now / p.window);
+    }
+};
+
+/**
+ * Sliding window counter, the approximation NGINX and Cloudflare use: the count of the current
+ * window plus the previous window's count weighted by how much of it still overlaps the last
+ * `period`. Admits iff prev·(period − elapsed)/period + current + n ≤ count, evaluated exactly in
+ * integers. Smooths the fixed window's boundary doubling with the same state size.
+ * State: window number (24 bits, wrapping), current count (20 bits), previous count (20 bits).
+ */
+struct sliding_window_algorithm {
+    static constexpr quota_use use = quota_use::sliding_window;
+
+    struct params {
+        std::uint64_t window = 1; ///< ns
+        std::uint64_t limit = 1;  ///< ≤ 2^20 − 1
+        std::uint64_t unlimited = 0;
+        std::uint64_t reserved = 0;
+    };
+
+    [[nodiscard]] static params make_params(const quota& q) noexcept {
+        if (q.is_unlimited()) {
+            return {1, rate_decision::unlimited, 1, 0};
+        }
+        return {static_cast<std::uint64_t>(q.period().count()),
+                static_cast<std::uint64_t>(q.count()), 0, 0};
+    }
+
+    [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
+                                                    const params& p, std::uint64_t n) noexcept {
+        rate_step s;
+        if (p.unlimited != 0) {
+            s.decision.allowed = true;
+            s.decision.remaining = s.decision.limit = rate_decision::unlimited;
+            return s;
+        }
+        const view v = current(state, now, p);
+        const std::uint64_t w = p.window;
+        const std::uint64_t left = w - v.into; // part of the previous window still counted
+        s.decision.limit = p.limit;
+        s.decision.window = duration{static_cast<duration::rep>(w)};
+        // weighted(prev) + cur + n <= limit, times w to stay in integers
+        const u128 prev_weight = u128{v.prev} * left;
+        const u128 budget = u128{p.limit} * w;
+        const auto admits = [&](std::uint64_t cur) { return prev_weight + u128{cur} * w <= budget; };
+        if (n <= p.limit && admits(v.cur + n)) {
+            const std::uint64_t cur = v.cur + n;
+            s.decision.allowed = true;
+            s.decision.remaining = remaining(prev_weight, budget, w, cur);
+            s.decision.reset_after = reset(v.prev, cur, v.into, w);
+            s.state = pack(v.index, cur, v.prev);
+            s.write = n != 0;
+            return s;
+        }
+        s.decision.remaining = remaining(prev_weight, budget, w, v.cur);
+        s.decision.reset_after = reset(v.prev, v.cur, v.into, w);
+        s.decision.retry_after = n > p.limit ? rate_decision::never : wait(v, n, p);
+        return s;
+    }
+
+    [[nodiscard]] static constexpr std::uint64_t
+    release(std::uint64_t state, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
+        if (p.unlimited != 0) {
+            return state;
+        }
+        const std::uint64_t index = now / p.window;
+        const std::uint64_t age = (index - (state >> 40)) & mask24;
+        std::uint64_t cur = (state >> 20) & mask20;
+        std::uint64_t prev = state & mask20;
+        if (age == 0) {
+            cur -= std::min(cur, n); // charged in this window
+        } else if (age == 1) {
+            prev = cur - std::min(cur, n); // charged in the window that is now the previous one
+            cur = 0;
+        } else {
+            return state;
+        }
+        return pack(index, cur, prev);
+    }
+
+    [[nodiscard]] static constexpr bool is_idle(std::uint64_t state, std::uint64_t now,
+                                                const params& p) noexcept {
+        const view v = current(state, now, p);
+        return v.cur == 0 && v.prev == 0;
+    }
+
+private:
+    __extension__ using u128 = unsigned __int128;
+    static constexpr std::uint64_t mask20 = (std::uint64_t{1} << 20) - 1;
+    static constexpr std::uint64_t mask24 = (std::uint64_t{1} << 24) - 1;
+
+    struct view {
+        std::uint64_t index; ///< current window number
+        std::uint64_t into;  ///< ns since the current window began
+        std::uint64_t cur;
+        std::uint64_t prev;
+    };
+
+    static constexpr view current(std::uint64_t state, std::uint64_t now, const params& p) noexcept {
+        const std::uint64_t index = now / p.window;
+        const std::uint64_t age = (index - (state >> 40)) & mask24;
+        const std::uint64_t cur = (state >> 20) & mask20;
+        const std::uint64_t prev = state & mask20;
+        view v{index, now - index * p.window, 0, 0};
+        if (age == 0) {
+            v.cur = cur;
+            v.prev = prev;
+        } else if (age == 1) {
+            v.prev = cur;
+        }
+        return v;
+    }
+
+    static constexpr std::uint64_t pack(std::uint64_t index, std::uint64_t cur,
+                                        std::uint64_t prev) noexcept {
+        return ((index & mask24) << 40) | (cur << 20) | prev;
+    }
+
+    static constexpr std::uint64_t remaining(u128 prev_weight, u128 budget, std::uint64_t w,
+                                             std::uint64_t cur) noexcept {
+        const u128 used = prev_weight + u128{cur} * w;
+        return used >= budget ? 0 : static_cast<std::uint64_t>((budget - used) / w);
+    }
+
+    // Until neither window's count weighs on the estimate any more.
+    static constexpr duration reset(std::uint64_t prev, std::uint64_t cur, std::uint64_t into,
+                                    std::uint64_t w) noexcept {
+        if (cur > 0) {
+            return duration{static_cast<duration::rep>(2 * w - into)};
+        }
+        return prev > 0 ? duration{static_cast<duration::rep>(w - into)} : duration{};
+    }
+
+    // Earliest time the request fits if nothing else arrives: the previous count's weight shrinks
+    // as the window slides; at the next boundary the current count becomes the previous one.
+    static constexpr duration wait(const view& v, std::uint64_t n, const params& p) noexcept {
+        const std::uint64_t w = p.window;
+        if (v.cur + n <= p.limit) {
+            // need prev·(w − into') ≤ (limit − cur − n)·w, i.e. into' ≥ w − free·w/prev
+            const u128 free_w = u128{p.limit - v.cur - n} * w;
+            const u128 left_max = free_w / v.prev; // prev > 0 here, or it would have fit
+            const std::uint64_t into_needed = w - static_cast<std::uint64_t>(left_max);
+            return duration{static_cast<duration::rep>(into_needed - v.into)};
+        }
+        // next window: prev' = cur; need cur·(w − into') ≤ (limit − n)·w
+        const std::uint64_t to_next = w - v.into;
+        if (v.cur == 0) {
+            return duration{static_cast<duration::rep>(to_next)};
+        }
+        const u128 free_w = u128{p.limit - n} * w;
+        const u128 left_max = free_w / v.cur;
+        const std::uint64_t into_needed = left_max >= w ? 0 : w - static_cast<std::uint64_t>(left_max);
+        return duration{static_cast<duration::rep>(to_next + into_needed)};
+    }
+};
+
+} // namespace bulwark
+
+#endif
