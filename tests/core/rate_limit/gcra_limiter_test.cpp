@@ -47,7 +47,7 @@ TEST_CASE("gcra: a full burst is admitted, then one request per interval", "[gcr
 TEST_CASE("gcra: answers equal x/time/rate AllowN for limit 1, burst 3", "[gcra]") {
     manual_clock clock;
     limiter lim{quota::per_second(1).with_burst(3), clock};
-    CHECK(lim.try_acquire(3).allowed);  // AllowN(t, 3)
+    CHECK(lim.try_acquire(3).allowed);       // AllowN(t, 3)
     CHECK_FALSE(lim.try_acquire(1).allowed); // AllowN(t, 1)
     clock.advance(1s);
     CHECK(lim.try_acquire(1).allowed); // AllowN(t+1s, 1)
@@ -79,8 +79,8 @@ TEST_CASE("gcra: fractional rate 0.5/s with burst 1", "[gcra]") {
 TEST_CASE("gcra: n above the burst is never satisfiable and consumes nothing", "[gcra]") {
     manual_clock clock;
     limiter lim{quota::per_second(5), clock};
-    for (const std::uint64_t n : {std::uint64_t{6}, std::uint64_t{1000},
-                                  std::numeric_limits<std::uint64_t>::max()}) {
+    for (const std::uint64_t n :
+         {std::uint64_t{6}, std::uint64_t{1000}, std::numeric_limits<std::uint64_t>::max()}) {
         const auto d = lim.try_acquire(n);
         CHECK_FALSE(d.allowed);
         CHECK(d.retry_after == rate_decision::never);
@@ -213,9 +213,8 @@ struct bucket_model {
 };
 
 bool same(const rate_decision& a, const rate_decision& b) {
-    return a.allowed == b.allowed && a.remaining == b.remaining &&
-           a.retry_after == b.retry_after && a.reset_after == b.reset_after &&
-           a.limit == b.limit && a.window == b.window;
+    return a.allowed == b.allowed && a.remaining == b.remaining && a.retry_after == b.retry_after &&
+           a.reset_after == b.reset_after && a.limit == b.limit && a.window == b.window;
 }
 
 } // namespace
@@ -254,8 +253,7 @@ TEST_CASE("gcra: equals the token-bucket model on random sequences", "[gcra][pro
     }
 }
 
-TEST_CASE("gcra: no over-admission when threads race on one limiter",
-          "[gcra][concurrency]") {
+TEST_CASE("gcra: no over-admission when threads race on one limiter", "[gcra][concurrency]") {
     manual_clock clock;
     constexpr std::uint64_t burst = 1000;
     limiter lim{quota::per_second(1000), clock}; // T = 1 ms

@@ -35,7 +35,7 @@ TEST_CASE("sliding window: no 2x burst across the boundary", "[sliding_window]")
     CHECK(lim.try_acquire(5).allowed);
     clock.advance(1ms);
     CHECK_FALSE(lim.try_acquire().allowed); // previous window still weighs 5 × 1.0
-    clock.advance(200ms);                  // 5 × 0.8 = 4
+    clock.advance(200ms);                   // 5 × 0.8 = 4
     CHECK(lim.try_acquire().allowed);
     CHECK_FALSE(lim.try_acquire().allowed);
 }
@@ -64,7 +64,8 @@ TEST_CASE("sliding window: old windows are forgotten", "[sliding_window]") {
     CHECK(lim.try_acquire(3).allowed);
 }
 
-TEST_CASE("sliding window: retry_after is exact on random sequences", "[sliding_window][property]") {
+TEST_CASE("sliding window: retry_after is exact on random sequences",
+          "[sliding_window][property]") {
     // Whenever a request is denied, it is still denied 1 ns before retry_after and admitted at
     // retry_after (checked on a copy-free replay: the probe uses cost 0 snapshots).
     std::mt19937_64 rng{7};

@@ -150,7 +150,8 @@ struct fixed_window_algorithm {
         const std::uint64_t index = now / p.window;
         const std::uint64_t into = now - index * p.window;
         const auto w = static_cast<std::uint32_t>(index);
-        const std::uint64_t count = static_cast<std::uint32_t>(state >> 32) == w ? state & 0xFFFFFFFFu : 0;
+        const std::uint64_t count =
+            static_cast<std::uint32_t>(state >> 32) == w ? state & 0xFFFFFFFFu : 0;
         const auto to_next = duration{static_cast<duration::rep>(p.window - into)};
         s.decision.limit = p.limit;
         s.decision.window = duration{static_cast<duration::rep>(p.window)};
@@ -171,8 +172,8 @@ struct fixed_window_algorithm {
 
     [[nodiscard]] static constexpr std::uint64_t
     release(std::uint64_t state, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
-        if (p.unlimited != 0 || static_cast<std::uint32_t>(state >> 32) !=
-                                    static_cast<std::uint32_t>(now / p.window)) {
+        if (p.unlimited != 0 ||
+            static_cast<std::uint32_t>(state >> 32) != static_cast<std::uint32_t>(now / p.window)) {
             return state; // the window that was charged is over
         }
         const std::uint64_t count = state & 0xFFFFFFFFu;
@@ -181,8 +182,8 @@ struct fixed_window_algorithm {
 
     [[nodiscard]] static constexpr bool is_idle(std::uint64_t state, std::uint64_t now,
                                                 const params& p) noexcept {
-        return (state & 0xFFFFFFFFu) == 0 ||
-               static_cast<std::uint32_t>(state >> 32) != static_cast<std::uint32_t>(now / p.window);
+        return (state & 0xFFFFFFFFu) == 0 || static_cast<std::uint32_t>(state >> 32) !=
+                                                 static_cast<std::uint32_t>(now / p.window);
     }
 };
 
@@ -227,7 +228,9 @@ struct sliding_window_algorithm {
         // weighted(prev) + cur + n <= limit, times w to stay in integers
         const u128 prev_weight = u128{v.prev} * left;
         const u128 budget = u128{p.limit} * w;
-        const auto admits = [&](std::uint64_t cur) { return prev_weight + u128{cur} * w <= budget; };
+        const auto admits = [&](std::uint64_t cur) {
+            return prev_weight + u128{cur} * w <= budget;
+        };
         if (n <= p.limit && admits(v.cur + n)) {
             const std::uint64_t cur = v.cur + n;
             s.decision.allowed = true;
@@ -281,7 +284,8 @@ private:
         std::uint64_t prev;
     };
 
-    static constexpr view current(std::uint64_t state, std::uint64_t now, const params& p) noexcept {
+    static constexpr view current(std::uint64_t state, std::uint64_t now,
+                                  const params& p) noexcept {
         const std::uint64_t index = now / p.window;
         const std::uint64_t age = (index - (state >> 40)) & mask24;
         const std::uint64_t cur = (state >> 20) & mask20;
@@ -334,7 +338,8 @@ private:
         }
         const u128 free_w = u128{p.limit - n} * w;
         const u128 left_max = free_w / v.cur;
-        const std::uint64_t into_needed = left_max >= w ? 0 : w - static_cast<std::uint64_t>(left_max);
+        const std::uint64_t into_needed =
+            left_max >= w ? 0 : w - static_cast<std::uint64_t>(left_max);
         return duration{static_cast<duration::rep>(to_next + into_needed)};
     }
 };

@@ -10,9 +10,10 @@ namespace bulwark {
 /**
  * Fixed-window limiter for one key.
  *
- * The algorithm is fixed_window_algorithm (see its description in bulwark/core/rate_limit/algorithms.hpp);
- * the whole state is one std::atomic<uint64_t> updated by a compare-and-swap loop around that
- * pure decision, so try_acquire() is lock-free and a rejection writes nothing.
+ * The algorithm is fixed_window_algorithm (see its description in
+ * bulwark/core/rate_limit/algorithms.hpp); the whole state is one std::atomic<uint64_t> updated by
+ * a compare-and-swap loop around that pure decision, so try_acquire() is lock-free and a rejection
+ * writes nothing.
  *
  * Members (from detail::single_key_limiter):
  * - `try_acquire(n = 1)` reads the clock; `try_acquire(n, now)` takes a time the caller
@@ -28,7 +29,8 @@ namespace bulwark {
  * the field ("quota.rate: must be a positive, finite number ...").
  */
 template <clock_source Clock = steady_clock_source>
-class basic_fixed_window_limiter : public detail::single_key_limiter<fixed_window_algorithm, Clock> {
+class basic_fixed_window_limiter
+    : public detail::single_key_limiter<fixed_window_algorithm, Clock> {
 public:
     /// A limiter admitting `q`, full at construction, reading time from `clock`.
     explicit basic_fixed_window_limiter(const quota& q, Clock clock = Clock{})

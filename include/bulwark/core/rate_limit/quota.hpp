@@ -86,8 +86,8 @@ public:
     /// period / count rounded to the nearest nanosecond: the time one token takes to refill.
     /// Meaningful for valid, limited quotas only.
     [[nodiscard]] constexpr duration emission_interval() const noexcept {
-        return duration{static_cast<duration::rep>(static_cast<double>(period_.count()) / count_ +
-                                                   0.5)};
+        return duration{
+            static_cast<duration::rep>(static_cast<double>(period_.count()) / count_ + 0.5)};
     }
 
     friend constexpr bool operator==(const quota&, const quota&) noexcept = default;

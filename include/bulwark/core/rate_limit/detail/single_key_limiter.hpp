@@ -3,9 +3,10 @@
 
 #include <bulwark/core/clock.hpp>
 #include <bulwark/core/error.hpp>
+#include <bulwark/core/rate_limit/algorithms.hpp>
+#include <bulwark/core/rate_limit/detail/seqlock.hpp>
 #include <bulwark/core/rate_limit/quota.hpp>
 #include <bulwark/core/rate_limit/rate_decision.hpp>
-#include <bulwark/core/rate_limit/detail/seqlock.hpp>
 
 #include <atomic>
 #include <cstdint>
