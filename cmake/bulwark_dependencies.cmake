@@ -11,12 +11,12 @@
 #   conan requirements: comma-separated references as written in conanfile.py
 # Layer-to-layer edges live in BULWARK_LAYER_DEPENDS_<layer>.
 set(BULWARK_DEPENDENCY_TABLE
+    "core|Threads||"
     "telemetry|fmt 9.1 CONFIG|fmt>=9.1.0|fmt/[>=9.1 <11]"
     "telemetry|spdlog 1.10 CONFIG|spdlog>=1.10.0|spdlog/[>=1.10 <2]"
     # prometheus-cpp ships no CMake version file, so the minimum (1.0) is enforced by the
     # package managers only.
     "telemetry|prometheus-cpp CONFIG|prometheus-cpp>=1.0.1|prometheus-cpp/[>=1.0.1 <2]"
-    "asio|Threads||"
     "asio|Boost 1.81 CONFIG|boost-asio>=1.81.0,boost-system>=1.81.0|boost/[>=1.81 <2]"
     "http|Boost 1.81 CONFIG|boost-beast>=1.81.0|boost/[>=1.81 <2]"
     "http|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"

@@ -282,10 +282,12 @@ TEST_CASE("gcra: no over-admission when threads race on one limiter", "[gcra][co
     // Phase 2, the clock moving while they race (costs 1 and 2): the tokens taken plus those left
     // never exceed what refilled, since the bucket was empty when the phase began.
     std::atomic<std::uint64_t> taken{0};
+    std::atomic<int> started{0};
     {
         std::vector<std::thread> pool;
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&, t] {
+                started.fetch_add(1);
                 const std::uint64_t cost = 1 + static_cast<std::uint64_t>(t % 2);
                 while (!stop.load(std::memory_order_relaxed)) {
                     if (lim.try_acquire(cost).allowed) {
@@ -294,9 +296,15 @@ TEST_CASE("gcra: no over-admission when threads race on one limiter", "[gcra][co
                 }
             });
         }
+        while (started.load() < threads) {
+            std::this_thread::yield();
+        }
         constexpr std::uint64_t steps = 3000;
         for (std::uint64_t i = 0; i < steps; ++i) {
             clock.advance(1ms);
+        }
+        while (taken.load() == 0) { // refilled tokens are there: the racers will take some
+            std::this_thread::yield();
         }
         stop = true;
         for (auto& t : pool) {

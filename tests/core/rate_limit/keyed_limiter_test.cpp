@@ -1,5 +1,4 @@
 #include <bulwark/core/rate_limit/keyed_limiter.hpp>
-
 #include <bulwark/core/rate_limit/sliding_window_limiter.hpp>
 
 #include <catch2/catch.hpp>
@@ -31,8 +30,12 @@ void* operator new(std::size_t size) {
     }
     throw std::bad_alloc{};
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 TEST_CASE("keyed: each key has its own limiter", "[keyed]") {
     manual_clock clock;
@@ -139,20 +142,19 @@ TEST_CASE("keyed: per-key quota overrides by table and by function", "[keyed][ov
     int calls = 0;
     keyed lim{quota::per_second(1),
               {.quota_overrides = {{"partner", quota::per_second(5)}},
-               .quota_for =
-                   [&](std::string_view key) -> std::optional<quota> {
-                       ++calls;
-                       if (key.starts_with("gold:")) {
-                           return quota::per_second(3);
-                       }
-                       if (key == "broken") {
-                           return quota::per_second(-1);
-                       }
-                       if (key == "throws") {
-                           throw std::runtime_error("lookup failed");
-                       }
-                       return std::nullopt;
-                   },
+               .quota_for = [&](std::string_view key) -> std::optional<quota> {
+                   ++calls;
+                   if (key.starts_with("gold:")) {
+                       return quota::per_second(3);
+                   }
+                   if (key == "broken") {
+                       return quota::per_second(-1);
+                   }
+                   if (key == "throws") {
+                       throw std::runtime_error("lookup failed");
+                   }
+                   return std::nullopt;
+               },
                .hash_seed = 8},
               clock};
     CHECK(lim.try_acquire("partner", 5).allowed);
@@ -178,8 +180,8 @@ TEST_CASE("keyed: invalid configs are rejected naming the field", "[keyed][confi
     CHECK(issue.field == "keyed_limiter_config.shards");
     CHECK(keyed::validate(quota::per_second(1), {.max_keys = 4, .shards = 8}, &issue));
     CHECK(issue.field == "keyed_limiter_config.shards");
-    CHECK(keyed::validate(quota::per_second(1),
-                          {.quota_overrides = {{"k", quota::per_second(0)}}}, &issue));
+    CHECK(keyed::validate(quota::per_second(1), {.quota_overrides = {{"k", quota::per_second(0)}}},
+                          &issue));
     CHECK(issue.field == "keyed_limiter_config.quota_overrides");
     CHECK(keyed::validate(quota::per_second(0), {}, &issue));
     CHECK(issue.field == "quota.rate");
@@ -188,16 +190,15 @@ TEST_CASE("keyed: invalid configs are rejected naming the field", "[keyed][confi
     CHECK_FALSE(keyed::validate(quota::per_second(1), {.max_keys = 1}));
 }
 
-TEST_CASE("keyed: equals one independent limiter per key on random traffic",
-          "[keyed][property]") {
+TEST_CASE("keyed: equals one independent limiter per key on random traffic", "[keyed][property]") {
     std::mt19937_64 rng{11};
     manual_clock clock;
     const auto q = quota::per_second(7).with_burst(3);
     keyed lim{q, {.max_keys = 10'000, .hash_seed = 12}, clock};
     std::map<std::string, std::unique_ptr<bulwark::basic_gcra_limiter<manual_clock>>> model;
     for (int i = 0; i < 20000; ++i) {
-        clock.advance(std::chrono::microseconds{
-            std::uniform_int_distribution<int>{0, 200'000}(rng)});
+        clock.advance(
+            std::chrono::microseconds{std::uniform_int_distribution<int>{0, 200'000}(rng)});
         const auto key = "k" + std::to_string(std::uniform_int_distribution<int>{0, 300}(rng));
         const auto n = std::uniform_int_distribution<std::uint64_t>{0, 4}(rng);
         auto& m = model[key];
@@ -238,7 +239,8 @@ TEST_CASE("keyed: no over-admission when threads race on one key and on many key
             std::mt19937 rng{static_cast<unsigned>(t)};
             for (int i = 0; i < 20000; ++i) {
                 // every other request hits the shared hot key, the rest a random one of many
-                const int k = i % 2 == 0 ? keys : std::uniform_int_distribution<int>{0, keys - 1}(rng);
+                const int k =
+                    i % 2 == 0 ? keys : std::uniform_int_distribution<int>{0, keys - 1}(rng);
                 if (lim.try_acquire("key-" + std::to_string(k)).allowed) {
                     admitted[static_cast<std::size_t>(k)].fetch_add(1, std::memory_order_relaxed);
                 }

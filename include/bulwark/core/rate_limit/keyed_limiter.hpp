@@ -49,9 +49,9 @@ struct keyed_limiter_config {
 
 /// Counters of a keyed_limiter, read with stats().
 struct keyed_limiter_stats {
-    std::size_t keys = 0;               ///< keys tracked now
-    std::uint64_t evicted_idle = 0;     ///< evicted to make room, carrying no information
-    std::uint64_t evicted_recent = 0;   ///< evicted to make room while still limited (LRU)
+    std::size_t keys = 0;                 ///< keys tracked now
+    std::uint64_t evicted_idle = 0;       ///< evicted to make room, carrying no information
+    std::uint64_t evicted_recent = 0;     ///< evicted to make room while still limited (LRU)
     std::uint64_t override_fallbacks = 0; ///< quota_for answers replaced by the default
 };
 
@@ -105,7 +105,8 @@ public:
         for (const auto& [key, q] : config.quota_overrides) {
             overrides_.emplace(key, intern(q));
         }
-        seed_ = config.hash_seed != 0 ? config.hash_seed : std::random_device{}() * 0x9E3779B97F4A7C15ull + 1;
+        seed_ = config.hash_seed != 0 ? config.hash_seed
+                                      : std::random_device{}() * 0x9E3779B97F4A7C15ull + 1;
 
         std::size_t shards = config.shards;
         if (shards == 0) {
@@ -118,7 +119,8 @@ public:
         shards_ = std::make_unique<shard[]>(shards);
         for (std::size_t i = 0; i < shards; ++i) {
             // Spread max_keys exactly: the first (max_keys % shards) shards hold one more.
-            const std::size_t max = config.max_keys / shards + (i < config.max_keys % shards ? 1 : 0);
+            const std::size_t max =
+                config.max_keys / shards + (i < config.max_keys % shards ? 1 : 0);
             shards_[i].max_size = max;
             shards_[i].max_capacity = max + max / 4 + 1; // load <= 80%, always one empty slot
         }
@@ -151,8 +153,8 @@ public:
         if (config.max_keys > (std::size_t{1} << 40)) {
             return fail("keyed_limiter_config.max_keys", "must be at most 2^40");
         }
-        if (config.shards != 0 && ((config.shards & (config.shards - 1)) != 0 ||
-                                   config.shards > config.max_keys)) {
+        if (config.shards != 0 &&
+            ((config.shards & (config.shards - 1)) != 0 || config.shards > config.max_keys)) {
             return fail("keyed_limiter_config.shards",
                         "must be 0 (automatic) or a power of two no larger than max_keys");
         }
@@ -305,11 +307,11 @@ private:
     static constexpr std::size_t inline_key_capacity = 26;
 
     struct slot {
-        std::uint64_t state;   ///< the algorithm's state word
-        std::uint64_t hash;    ///< 0: empty
-        std::uint32_t touched; ///< coarse time (2^20 ns ticks) of the last decision
-        std::uint8_t policy;   ///< index into params_
-        std::uint8_t size;     ///< key length if inline, heap_key otherwise
+        std::uint64_t state;           ///< the algorithm's state word
+        std::uint64_t hash;            ///< 0: empty
+        std::uint32_t touched;         ///< coarse time (2^20 ns ticks) of the last decision
+        std::uint8_t policy;           ///< index into params_
+        std::uint8_t size;             ///< key length if inline, heap_key otherwise
         char key[inline_key_capacity]; ///< inline key, or {char* data, uint32 size} if heap_key
     };
     static_assert(sizeof(slot) == 48);
@@ -433,7 +435,8 @@ private:
     }
 
     void grow(shard& s) noexcept {
-        const std::size_t capacity = std::min(std::max<std::size_t>(s.capacity * 2, 16), s.max_capacity);
+        const std::size_t capacity =
+            std::min(std::max<std::size_t>(s.capacity * 2, 16), s.max_capacity);
         auto* slots = new (std::nothrow) slot[capacity]();
         if (slots == nullptr) {
             return;

@@ -1,0 +1,39 @@
+#include <bulwark/core/coarse_clock.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace std::chrono_literals;
+
+// The coarse clock follows real time by design, so these tests bound it against steady_clock
+// with generous margins instead of sleeping for exact amounts.
+TEST_CASE("coarse_clock is never ahead of steady_clock and keeps up with it", "[coarse_clock]") {
+    const bulwark::coarse_clock clock{1ms};
+    CHECK(clock.resolution() == 1ms);
+    const auto start = std::chrono::steady_clock::now();
+    auto last = clock.now();
+    CHECK(last <= start);
+    // Spin (bounded) until the cached time passes `start`: the thread refreshes it.
+    while (clock.now() <= start && std::chrono::steady_clock::now() - start < 30s) {
+        const auto t = clock.now();
+        REQUIRE(t >= last); // monotonic
+        last = t;
+    }
+    CHECK(clock.now() > start);
+    CHECK(clock.now() <= std::chrono::steady_clock::now());
+}
+
+TEST_CASE("coarse_clock copies share one time and stop cleanly", "[coarse_clock]") {
+    auto* clock = new bulwark::coarse_clock{std::chrono::hours{1}}; // would never tick again
+    const bulwark::coarse_clock copy = *clock;
+    CHECK(copy.now() == clock->now());
+    delete clock; // the copy keeps the thread
+    CHECK(copy.now() <= std::chrono::steady_clock::now());
+    // Destroying the last copy must not wait for the hour: the thread wakes on stop.
+    const auto before = std::chrono::steady_clock::now();
+    { const bulwark::coarse_clock last = copy; }
+    CHECK(std::chrono::steady_clock::now() - before < 10s);
+    const bulwark::coarse_clock defaulted{0ns};
+    CHECK(defaulted.resolution() == 1ms);
+}
