@@ -24,7 +24,9 @@ class seqlocked {
     using raw = std::array<std::uint64_t, words>;
 
 public:
-    explicit seqlocked(const T& value) noexcept { write_words(std::bit_cast<raw>(value)); }
+    explicit seqlocked(const T& value) noexcept {
+        write_words(std::bit_cast<raw>(value), std::memory_order_relaxed);
+    }
 
     [[nodiscard]] T load() const noexcept {
         for (;;) {
@@ -32,10 +34,10 @@ public:
             const auto before = seq_.load(std::memory_order_acquire);
             raw r;
             for (std::size_t i = 0; i < words; ++i) {
-                r[i] = data_[i].load(std::memory_order_relaxed);
+                // acquire: the second sequence read below cannot move before these loads, and a
+                // word from a newer store makes that store's odd sequence number visible
+                r[i] = data_[i].load(std::memory_order_acquire);
             }
-            // the words must be read before the sequence is checked again
-            std::atomic_thread_fence(std::memory_order_acquire);
             if ((before & 1) == 0 && seq_.load(std::memory_order_relaxed) == before) {
                 return std::bit_cast<T>(r);
             }
@@ -52,16 +54,16 @@ public:
                 seq = seq_.load(std::memory_order_relaxed);
             }
         }
-        // the odd sequence must be visible before any word changes
-        std::atomic_thread_fence(std::memory_order_release);
-        write_words(std::bit_cast<raw>(value));
+        write_words(std::bit_cast<raw>(value), std::memory_order_release);
         seq_.store(seq + 2, std::memory_order_release); // publishes the words
     }
 
 private:
-    void write_words(const raw& r) noexcept {
+    // Release stores (in set_quota) keep the odd sequence number written before them ordered
+    // before every word (no standalone fence: ThreadSanitizer does not model those).
+    void write_words(const raw& r, std::memory_order order) noexcept {
         for (std::size_t i = 0; i < words; ++i) {
-            data_[i].store(r[i], std::memory_order_relaxed);
+            data_[i].store(r[i], order);
         }
     }
 
