@@ -16,7 +16,9 @@ namespace bulwark {
  * Each algorithm is a stateless struct with:
  *   params                         immutable numbers derived once from a validated quota
  *   make_params(quota)             that derivation
- *   decide(state, now, params, n)  -> step {decision, new state, whether to write it}
+ *   admit(state, now, params, n)   -> {new state, allowed, write}: only what a CAS needs
+ *   describe(state, now, params, n, admission) -> the rate_decision, computed after the CAS
+ *   decide(state, now, params, n)  -> both at once (rate_step)
  *   release(state, now, params, n) -> state with n units given back (chained limits)
  *   is_idle(state, now, params)    -> the state says nothing a fresh one would not (evictable)
  *   use                            the quota_use to validate quotas with
@@ -25,6 +27,13 @@ namespace bulwark {
  * Keeping the decision pure is what makes a rejection write nothing and the algorithms testable
  * against a reference model.
  */
+
+/// What admit() decided: kept small so the CAS loop around it is short.
+struct rate_admission {
+    std::uint64_t state = 0; ///< the new state; meaningful when `write`
+    bool allowed = false;
+    bool write = false; ///< false for rejections and for decisions that change nothing
+};
 
 /// Result of one algorithm step.
 struct rate_step {
@@ -45,52 +54,71 @@ struct gcra_algorithm {
     static constexpr quota_use use = quota_use::token_bucket;
 
     struct params {
-        std::uint64_t interval = 1;  ///< T, ns
+        std::uint64_t interval = 1;  ///< T, ns; 0 for quota::unlimited()
         std::uint64_t burst = 1;     ///< capacity, tokens
         std::uint64_t tolerance = 1; ///< burst × T, ns
-        std::uint64_t unlimited = 0; ///< 1 for quota::unlimited()
+        double inverse = 1.0;        ///< 1 / T, for division-free quotients
     };
 
     [[nodiscard]] static params make_params(const quota& q) noexcept {
         if (q.is_unlimited()) {
-            return {1, rate_decision::unlimited, rate_decision::unlimited, 1};
+            return {0, rate_decision::unlimited, rate_decision::unlimited, 0.0};
         }
         const auto t = static_cast<std::uint64_t>(q.emission_interval().count());
-        return {t, q.burst(), t * q.burst(), 0};
+        return {t, q.burst(), t * q.burst(), 1.0 / static_cast<double>(t)};
+    }
+
+    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t tat, std::uint64_t now,
+                                                        const params& p, std::uint64_t n) noexcept {
+        if (p.interval == 0) {
+            return {tat, true, false};
+        }
+        if (n > p.burst) {
+            return {tat, false, false};
+        }
+        const std::uint64_t next = std::max(tat, now) + n * p.interval;
+        if (next - now > p.tolerance) {
+            return {tat, false, false};
+        }
+        return {next, true, n != 0};
+    }
+
+    /// The decision admit() took on `tat` (the state before it).
+    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t tat, std::uint64_t now,
+                                                          const params& p, std::uint64_t n,
+                                                          const rate_admission& a) noexcept {
+        rate_decision d;
+        if (p.interval == 0) {
+            d.allowed = true;
+            d.remaining = rate_decision::unlimited;
+            d.limit = rate_decision::unlimited;
+            return d;
+        }
+        d.allowed = a.allowed;
+        d.limit = p.burst;
+        d.window = duration{static_cast<duration::rep>(p.tolerance)};
+        const std::uint64_t debt = std::max(tat, now) - now; // time until full again
+        if (a.allowed) {
+            fill(d, debt + n * p.interval, p);
+        } else {
+            d.retry_after =
+                n > p.burst
+                    ? rate_decision::never
+                    : duration{static_cast<duration::rep>(debt + n * p.interval - p.tolerance)};
+            fill(d, debt, p);
+        }
+        return d;
     }
 
     [[nodiscard]] static constexpr rate_step decide(std::uint64_t tat, std::uint64_t now,
                                                     const params& p, std::uint64_t n) noexcept {
-        rate_step s;
-        if (p.unlimited != 0) {
-            s.decision = unlimited_decision();
-            return s;
-        }
-        s.decision.limit = p.burst;
-        s.decision.window = duration{static_cast<duration::rep>(p.tolerance)};
-        const std::uint64_t base = std::max(tat, now);
-        const std::uint64_t debt = base - now; // time until the bucket is full again
-        if (n > p.burst) {
-            s.decision.retry_after = rate_decision::never;
-            fill(s.decision, debt, p);
-            return s;
-        }
-        const std::uint64_t new_debt = debt + n * p.interval;
-        if (new_debt > p.tolerance) {
-            s.decision.retry_after = duration{static_cast<duration::rep>(new_debt - p.tolerance)};
-            fill(s.decision, debt, p);
-            return s;
-        }
-        s.decision.allowed = true;
-        fill(s.decision, new_debt, p);
-        s.state = now + new_debt;
-        s.write = n != 0;
-        return s;
+        const rate_admission a = admit(tat, now, p, n);
+        return {describe(tat, now, p, n, a), a.state, a.write};
     }
 
     [[nodiscard]] static constexpr std::uint64_t
     release(std::uint64_t tat, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
-        if (p.unlimited != 0 || tat <= now) {
+        if (p.interval == 0 || tat <= now) {
             return tat; // already full: nothing to give back
         }
         const std::uint64_t back = n * p.interval;
@@ -103,15 +131,21 @@ struct gcra_algorithm {
     }
 
 private:
-    static constexpr rate_decision unlimited_decision() noexcept {
-        rate_decision d;
-        d.allowed = true;
-        d.remaining = rate_decision::unlimited;
-        d.limit = rate_decision::unlimited;
-        return d;
+    // floor(x / T) without a 64-bit division (tens of cycles on many CPUs): a multiply by the
+    // reciprocal is within one of the answer for x <= burst × T, and one exact correction
+    // step in integers makes it exact.
+    static constexpr std::uint64_t quotient(std::uint64_t x, const params& p) noexcept {
+        auto q = static_cast<std::uint64_t>(static_cast<double>(x) * p.inverse);
+        while (q * p.interval > x) {
+            --q;
+        }
+        while ((q + 1) * p.interval <= x) {
+            ++q;
+        }
+        return q;
     }
     static constexpr void fill(rate_decision& d, std::uint64_t debt, const params& p) noexcept {
-        d.remaining = debt >= p.tolerance ? 0 : (p.tolerance - debt) / p.interval;
+        d.remaining = debt >= p.tolerance ? 0 : quotient(p.tolerance - debt, p);
         d.reset_after = duration{static_cast<duration::rep>(debt)};
     }
 };
@@ -168,6 +202,18 @@ struct fixed_window_algorithm {
         s.state = (std::uint64_t{w} << 32) | used;
         s.write = n != 0;
         return s;
+    }
+
+    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
+                                                        const params& p, std::uint64_t n) noexcept {
+        const rate_step s = decide(state, now, p, n);
+        return {s.state, s.decision.allowed, s.write};
+    }
+
+    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
+                                                          const params& p, std::uint64_t n,
+                                                          const rate_admission&) noexcept {
+        return decide(state, now, p, n).decision;
     }
 
     [[nodiscard]] static constexpr std::uint64_t
@@ -244,6 +290,18 @@ struct sliding_window_algorithm {
         s.decision.reset_after = reset(v.prev, v.cur, v.into, w);
         s.decision.retry_after = n > p.limit ? rate_decision::never : wait(v, n, p);
         return s;
+    }
+
+    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
+                                                        const params& p, std::uint64_t n) noexcept {
+        const rate_step s = decide(state, now, p, n);
+        return {s.state, s.decision.allowed, s.write};
+    }
+
+    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
+                                                          const params& p, std::uint64_t n,
+                                                          const rate_admission&) noexcept {
+        return decide(state, now, p, n).decision;
     }
 
     [[nodiscard]] static constexpr std::uint64_t

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 namespace bulwark::detail {
 
@@ -32,12 +33,15 @@ public:
         for (;;) {
             // acquire: the words read below are not older than this sequence number
             const auto before = seq_.load(std::memory_order_acquire);
-            raw r;
-            for (std::size_t i = 0; i < words; ++i) {
-                // acquire: the second sequence read below cannot move before these loads, and a
-                // word from a newer store makes that store's odd sequence number visible
-                r[i] = data_[i].load(std::memory_order_acquire);
+            // acquire: the second sequence read below cannot move before these loads, and a
+            // word from a newer store makes that store's odd sequence number visible. Unrolled
+            // into scalars so the value stays in registers: a loop through a stack array made
+            // the compiler read it back with wider loads than it wrote, which stalls
+            // store-to-load forwarding on every decision.
+            const raw r = [this]<std::size_t... I>(std::index_sequence<I...>) {
+                return raw{data_[I].load(std::memory_order_acquire)...};
             }
+            (std::make_index_sequence<words>{});
             if ((before & 1) == 0 && seq_.load(std::memory_order_relaxed) == before) {
                 return std::bit_cast<T>(r);
             }

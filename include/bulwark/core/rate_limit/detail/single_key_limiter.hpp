@@ -50,10 +50,12 @@ public:
         // admission see the latest state, so no two admissions spend the same capacity.
         auto state = state_.load(std::memory_order_relaxed);
         for (;;) {
-            const rate_step step = Algorithm::decide(state, t, p, n);
-            if (!step.write ||
-                state_.compare_exchange_weak(state, step.state, std::memory_order_relaxed)) {
-                return step.decision;
+            // Only admit() runs between the load and the CAS: the shorter that window, the
+            // fewer CAS failures under contention. The decision's fields come after.
+            const rate_admission a = Algorithm::admit(state, t, p, n);
+            if (!a.write ||
+                state_.compare_exchange_weak(state, a.state, std::memory_order_relaxed)) {
+                return Algorithm::describe(state, t, p, n, a);
             }
         }
     }
