@@ -1,12 +1,14 @@
 // bulwark-example-server: the server scripts/demo runs.
 //
 // A Boost.Beast HTTP/1.1 server on C++20 coroutines that uses what bulwark offers so far:
-// parser limits that are finite by default (8 KiB header, 1 MiB body, 30 s per read), RFC 9457
-// problem+json for every error, and a Prometheus endpoint with bulwark's build info. Each later
-// component (rate limits, security headers, health checks, ...) is wired in here as it lands.
+// parser limits that are finite by default (8 KiB header, 1 MiB body, 30 s per read), a
+// per-client rate limit (GCRA per IPv4 address / IPv6 /64, bounded table) answered with 429 and
+// the RateLimit headers, RFC 9457 problem+json for every error, and a Prometheus endpoint with
+// bulwark's build info. Each later component is wired in here as it lands.
 //
-// Usage: bulwark-example-server [--address 127.0.0.1] [--port 8080]
+// Usage: bulwark-example-server [--address 127.0.0.1] [--port 8080] [--client-rate 100]
 //        --port 0 picks a free port; the chosen one is printed on the first line of stdout.
+//        --client-rate: requests per second per client, also the burst.
 
 #include <bulwark/bulwark.hpp>
 
@@ -17,6 +19,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -52,12 +56,14 @@ namespace {
 struct options {
     std::string address = "127.0.0.1";
     unsigned short port = 8080;
+    double client_rate = 100;
 };
 
 constexpr std::string_view usage =
     "usage: bulwark-example-server [--address ADDRESS] [--port PORT]\n"
     "  --address  IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
-    "  --port     TCP port, 0-65535; 0 picks a free one (default 8080)\n";
+    "  --port     TCP port, 0-65535; 0 picks a free one (default 8080)\n"
+    "  --client-rate  requests per second per client address, also the burst (default 100)\n";
 
 // Returns false (after printing why) when the command line is not understood.
 bool parse_options(int argc, char** argv, options& out) {
@@ -82,6 +88,16 @@ bool parse_options(int argc, char** argv, options& out) {
                 return false;
             }
             out.port = static_cast<unsigned short>(port);
+        } else if (arg == "--client-rate") {
+            double rate = 0;
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), rate);
+            if (ec != std::errc{} || end != value.data() + value.size() ||
+                bulwark::validate(bulwark::quota::per_second(rate))) {
+                std::cerr << "bulwark-example-server: --client-rate: not a positive rate: " << value
+                          << "\n";
+                return false;
+            }
+            out.client_rate = rate;
         } else {
             std::cerr << "bulwark-example-server: unknown option " << arg << "\n" << usage;
             return false;
@@ -91,6 +107,10 @@ bool parse_options(int argc, char** argv, options& out) {
 }
 
 struct server_state {
+    //! [per_client_limiter]
+    // One GCRA bucket per client address (IPv6 grouped by /64), at most 100k clients tracked.
+    bulwark::keyed_limiter<bulwark::gcra_limiter> per_client;
+    //! [per_client_limiter]
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
     prometheus::Family<prometheus::Counter>& requests =
         prometheus::BuildCounter()
@@ -99,8 +119,27 @@ struct server_state {
             .Register(*registry);
     std::uint64_t next_request_id = 1;
 
-    server_state() { bulwark::telemetry::register_build_info(*registry); }
+    explicit server_state(const options& opts)
+        : per_client{bulwark::quota::per_second(opts.client_rate), {.max_keys = 100'000}} {
+        bulwark::telemetry::register_build_info(*registry);
+    }
 };
+
+bulwark::ip_key client_key(const tcp::endpoint& peer) {
+    const auto address = peer.address();
+    return address.is_v4() ? bulwark::ip_key::from_v4(address.to_v4().to_bytes())
+                           : bulwark::ip_key::from_v6(address.to_v6().to_bytes());
+}
+
+void set_rate_limit_headers(bh::response<bh::string_body>& res,
+                            const bulwark::rate_decision& decision) {
+    const auto headers = bulwark::make_rate_limit_headers(decision, "per-client");
+    res.set("RateLimit-Policy", headers.policy.view());
+    res.set("RateLimit", headers.ratelimit.view());
+    if (!headers.retry_after.empty()) {
+        res.set(bh::field::retry_after, headers.retry_after.view());
+    }
+}
 
 using response = bh::response<bh::string_body>;
 
@@ -174,6 +213,8 @@ unsigned status_for_read_error(const beast::error_code& ec) {
 }
 
 net::awaitable<void> session(tcp::socket socket, server_state& state) {
+    beast::error_code peer_ec;
+    const auto key = client_key(socket.remote_endpoint(peer_ec));
     beast::tcp_stream stream{std::move(socket)};
     beast::flat_buffer buffer;
     for (;;) {
@@ -205,7 +246,21 @@ net::awaitable<void> session(tcp::socket socket, server_state& state) {
 
         const auto& req = parser.get();
         std::string route;
-        auto res = handle(req, state, request_id, route);
+        //! [rate_limit_check]
+        const auto now = std::chrono::steady_clock::now(); // the one clock read of this request
+        const auto decision = state.per_client.try_acquire(key.view(), 1, now);
+        auto res = decision.allowed
+                       ? handle(req, state, request_id, route)
+                       : bulwark::http::make_problem_response(
+                             {.status = 429,
+                              .detail = "Too many requests from this client; see Retry-After.",
+                              .request_id = request_id},
+                             req.version(), req.keep_alive());
+        set_rate_limit_headers(res, decision);
+        //! [rate_limit_check]
+        if (!decision.allowed) {
+            route = "rate_limited";
+        }
         res.set("X-Request-Id", request_id);
         state.requests
             .Add({{"method", std::string{req.method_string()}},
@@ -222,6 +277,19 @@ net::awaitable<void> session(tcp::socket socket, server_state& state) {
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// Drops clients whose bucket is full again, so the table holds only active clients.
+net::awaitable<void> clean_up(server_state& state) {
+    net::steady_timer timer{co_await net::this_coro::executor};
+    for (;;) {
+        timer.expires_after(60s);
+        const auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (ec) {
+            co_return;
+        }
+        state.per_client.retain_recent();
+    }
 }
 
 net::awaitable<void> listen(tcp::acceptor& acceptor, server_state& state) {
@@ -252,7 +320,7 @@ int main(int argc, char** argv) {
     }
     try {
         net::io_context ioc{1};
-        server_state state;
+        server_state state{opts};
 
         const tcp::endpoint endpoint{net::ip::make_address(opts.address), opts.port};
         tcp::acceptor acceptor{ioc, endpoint};
@@ -267,6 +335,7 @@ int main(int argc, char** argv) {
         });
 
         net::co_spawn(ioc, listen(acceptor, state), net::detached);
+        net::co_spawn(ioc, clean_up(state), net::detached);
         const auto local = acceptor.local_endpoint();
         std::cout << "bulwark-example-server " << bulwark::version() << " listening on http://"
                   << (local.address().is_v6() ? "[" + local.address().to_string() + "]"

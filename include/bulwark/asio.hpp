@@ -4,6 +4,7 @@
 // Umbrella header of bulwark::asio: async operations with Asio completion tokens.
 
 #include <bulwark/asio/error.hpp>
+#include <bulwark/asio/rate_limit/async_acquire.hpp>
 #include <bulwark/core.hpp>
 
 #endif

@@ -5,7 +5,18 @@
 
 #include <bulwark/config.hpp>
 #include <bulwark/core/clock.hpp>
+#include <bulwark/core/coarse_clock.hpp>
 #include <bulwark/core/error.hpp>
+#include <bulwark/core/rate_limit/chain.hpp>
+#include <bulwark/core/rate_limit/concurrency_limiter.hpp>
+#include <bulwark/core/rate_limit/fixed_window_limiter.hpp>
+#include <bulwark/core/rate_limit/gcra_limiter.hpp>
+#include <bulwark/core/rate_limit/ip_key.hpp>
+#include <bulwark/core/rate_limit/keyed_limiter.hpp>
+#include <bulwark/core/rate_limit/quota.hpp>
+#include <bulwark/core/rate_limit/rate_decision.hpp>
+#include <bulwark/core/rate_limit/rate_limit_headers.hpp>
+#include <bulwark/core/rate_limit/sliding_window_limiter.hpp>
 #include <bulwark/version.hpp>
 
 #endif

@@ -17,7 +17,7 @@ trap cleanup EXIT
 # The server prints its address on the first stdout line; a FIFO lets us block on that line
 # instead of polling with sleeps.
 mkfifo "$work/out"
-"$server" --address 127.0.0.1 --port 0 >"$work/out" 2>"$work/stderr" &
+"$server" --address 127.0.0.1 --port 0 --client-rate 20 >"$work/out" 2>"$work/stderr" &
 pid=$!
 exec 3<"$work/out"
 if ! read -r -t 30 -u 3 first_line; then
@@ -80,6 +80,27 @@ body_has "bulwark_build_info{version=\"$version\"} 1" "metrics build info"
 body_has 'http_server_requests_total{method="GET",route="/",status="200"} 1' "metrics root counter"
 body_has 'http_server_requests_total{method="GET",route="unmatched",status="404"} 1' "metrics 404 counter"
 if grep -q 'route="/no/such/path"' "$work/b"; then fail "raw path used as a metrics label"; fi
+
+# Per-client rate limit (20/s, burst 20): 60 requests on one keep-alive connection exceed it.
+# Admitted responses carry the RateLimit headers; rejected ones are 429 problem+json with a
+# Retry-After that is at least 1 s.
+urls=()
+for _ in $(seq 60); do urls+=(-o /dev/null "$base/"); done # -o binds to one URL each
+codes=$(curl -sS --max-time 20 -w '%{http_code}\n' "${urls[@]}")
+[[ $(grep -c '^429$' <<<"$codes") -ge 1 ]] || fail "no 429 after 60 requests at 20/s: $(sort <<<"$codes" | uniq -c)"
+[[ $(grep -c '^200$' <<<"$codes") -ge 1 ]] || fail "no 200 among the 60 requests"
+# A token refills every 50 ms, so on a busy machine the next request may be admitted; a few
+# back-to-back requests reach the empty bucket again.
+for _ in $(seq 20); do
+    request limited "$base/"
+    [[ $status == 429 ]] && break
+done
+[[ $status == 429 ]] || fail "20 requests right after the burst were all admitted"
+[[ $(header content-type) == application/problem+json ]] || fail "429 content-type"
+body_has '"status":429' "429"
+[[ $(header retry-after) =~ ^[1-9][0-9]*$ ]] || fail "429 Retry-After: '$(header retry-after)'"
+[[ $(header ratelimit) == "\"per-client\";r=0;t=$(header retry-after)" ]] || fail "429 RateLimit: $(header ratelimit)"
+[[ $(header ratelimit-policy) == '"per-client";q=20;w=1' ]] || fail "RateLimit-Policy: $(header ratelimit-policy)"
 
 # Graceful exit on SIGTERM, with status 0.
 kill -TERM "$pid"
