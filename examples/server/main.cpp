@@ -107,9 +107,11 @@ bool parse_options(int argc, char** argv, options& out) {
 }
 
 struct server_state {
+    double client_rate; // requests per second per client, also the burst
     //! [per_client_limiter]
     // One GCRA bucket per client address (IPv6 grouped by /64), at most 100k clients tracked.
-    bulwark::keyed_limiter<bulwark::gcra_limiter> per_client;
+    bulwark::keyed_limiter<bulwark::gcra_limiter> per_client{
+        bulwark::quota::per_second(client_rate), {.max_keys = 100'000}};
     //! [per_client_limiter]
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
     prometheus::Family<prometheus::Counter>& requests =
@@ -119,8 +121,7 @@ struct server_state {
             .Register(*registry);
     std::uint64_t next_request_id = 1;
 
-    explicit server_state(const options& opts)
-        : per_client{bulwark::quota::per_second(opts.client_rate), {.max_keys = 100'000}} {
+    explicit server_state(const options& opts) : client_rate{opts.client_rate} {
         bulwark::telemetry::register_build_info(*registry);
     }
 };

@@ -72,8 +72,10 @@ TEST_CASE("async_acquire with use_awaitable and as_tuple", "[async_acquire]") {
     net::co_spawn(
         ioc,
         [&]() -> net::awaitable<void> {
+            //! [async_acquire]
             auto first =
                 co_await bulwark::async_acquire(ioc.get_executor(), lim, net::use_awaitable);
+            //! [async_acquire]
             CHECK(first);
             // full and no waiting allowed: use_awaitable throws, as_tuple returns the error
             try {

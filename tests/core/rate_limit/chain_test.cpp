@@ -15,7 +15,9 @@ TEST_CASE("chain: admitted by all, the tightest decision is reported", "[chain]"
     gcra global{quota::per_second(100), clock};
     gcra route{quota::per_second(10), clock};
     bulwark::keyed_limiter<gcra> client{quota::per_second(3), {}, clock};
+    //! [chain]
     const auto d = bulwark::try_acquire_all(1, clock.now(), global, route, client.bind("ip-1"));
+    //! [chain]
     CHECK(d.allowed);
     CHECK(d.remaining == 2);
     CHECK(d.limit == 3);
