@@ -151,16 +151,15 @@ private:
 };
 
 /**
- * Fixed window: at most `count` requests per window [k·period, (k+1)·period). Simple and
- * cheap, but a client can send 2·count requests around a window boundary.
- * State: window number (high 32 bits, wrapping) and count (low 32 bits).
+ * What the window algorithms share: their params (window length and count from the quota) and
+ * admit()/describe() taken from Derived::decide(), whose whole step is cheap enough to run inside
+ * the CAS loop.
  */
-struct fixed_window_algorithm {
-    static constexpr quota_use use = quota_use::fixed_window;
-
+template <class Derived>
+struct window_algorithm_base {
     struct params {
         std::uint64_t window = 1; ///< ns
-        std::uint64_t limit = 1;
+        std::uint64_t limit = 1;  ///< requests per window
         std::uint64_t unlimited = 0;
         std::uint64_t reserved = 0;
     };
@@ -172,6 +171,27 @@ struct fixed_window_algorithm {
         return {static_cast<std::uint64_t>(q.period().count()),
                 static_cast<std::uint64_t>(q.count()), 0, 0};
     }
+
+    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
+                                                        const params& p, std::uint64_t n) noexcept {
+        const rate_step s = Derived::decide(state, now, p, n);
+        return {s.state, s.decision.allowed, s.write};
+    }
+
+    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
+                                                          const params& p, std::uint64_t n,
+                                                          const rate_admission&) noexcept {
+        return Derived::decide(state, now, p, n).decision;
+    }
+};
+
+/**
+ * Fixed window: at most `count` requests per window [k·period, (k+1)·period). Simple and
+ * cheap, but a client can send 2·count requests around a window boundary.
+ * State: window number (high 32 bits, wrapping) and count (low 32 bits).
+ */
+struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
+    static constexpr quota_use use = quota_use::fixed_window;
 
     [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
                                                     const params& p, std::uint64_t n) noexcept {
@@ -204,18 +224,6 @@ struct fixed_window_algorithm {
         return s;
     }
 
-    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
-                                                        const params& p, std::uint64_t n) noexcept {
-        const rate_step s = decide(state, now, p, n);
-        return {s.state, s.decision.allowed, s.write};
-    }
-
-    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
-                                                          const params& p, std::uint64_t n,
-                                                          const rate_admission&) noexcept {
-        return decide(state, now, p, n).decision;
-    }
-
     [[nodiscard]] static constexpr std::uint64_t
     release(std::uint64_t state, std::uint64_t now, const params& p, std::uint64_t n) noexcept {
         if (p.unlimited != 0 ||
@@ -240,23 +248,8 @@ struct fixed_window_algorithm {
  * integers. Smooths the fixed window's boundary doubling with the same state size.
  * State: window number (24 bits, wrapping), current count (20 bits), previous count (20 bits).
  */
-struct sliding_window_algorithm {
+struct sliding_window_algorithm : window_algorithm_base<sliding_window_algorithm> {
     static constexpr quota_use use = quota_use::sliding_window;
-
-    struct params {
-        std::uint64_t window = 1; ///< ns
-        std::uint64_t limit = 1;  ///< ≤ 2^20 − 1
-        std::uint64_t unlimited = 0;
-        std::uint64_t reserved = 0;
-    };
-
-    [[nodiscard]] static params make_params(const quota& q) noexcept {
-        if (q.is_unlimited()) {
-            return {1, rate_decision::unlimited, 1, 0};
-        }
-        return {static_cast<std::uint64_t>(q.period().count()),
-                static_cast<std::uint64_t>(q.count()), 0, 0};
-    }
 
     [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
                                                     const params& p, std::uint64_t n) noexcept {
@@ -290,18 +283,6 @@ struct sliding_window_algorithm {
         s.decision.reset_after = reset(v.prev, v.cur, v.into, w);
         s.decision.retry_after = n > p.limit ? rate_decision::never : wait(v, n, p);
         return s;
-    }
-
-    [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
-                                                        const params& p, std::uint64_t n) noexcept {
-        const rate_step s = decide(state, now, p, n);
-        return {s.state, s.decision.allowed, s.write};
-    }
-
-    [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
-                                                          const params& p, std::uint64_t n,
-                                                          const rate_admission&) noexcept {
-        return decide(state, now, p, n).decision;
     }
 
     [[nodiscard]] static constexpr std::uint64_t
