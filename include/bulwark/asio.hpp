@@ -5,6 +5,8 @@
 
 #include <bulwark/asio/error.hpp>
 #include <bulwark/asio/rate_limit/async_acquire.hpp>
+#include <bulwark/asio/retry/async_retry.hpp>
+#include <bulwark/asio/retry/with_timeout.hpp>
 #include <bulwark/core.hpp>
 
 #endif

@@ -17,6 +17,10 @@
 #include <bulwark/core/rate_limit/rate_decision.hpp>
 #include <bulwark/core/rate_limit/rate_limit_headers.hpp>
 #include <bulwark/core/rate_limit/sliding_window_limiter.hpp>
+#include <bulwark/core/retry/backoff.hpp>
+#include <bulwark/core/retry/retry_after.hpp>
+#include <bulwark/core/retry/retry_budget.hpp>
+#include <bulwark/core/retry/retry_policy.hpp>
 #include <bulwark/version.hpp>
 
 #endif

@@ -1,0 +1,164 @@
+#ifndef BULWARK_ASIO_RETRY_ASYNC_RETRY_HPP
+#define BULWARK_ASIO_RETRY_ASYNC_RETRY_HPP
+
+#include <bulwark/asio/error.hpp>
+#include <bulwark/core/clock.hpp>
+#include <bulwark/core/retry/backoff.hpp>
+#include <bulwark/core/retry/retry_budget.hpp>
+#include <bulwark/core/retry/retry_policy.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <utility>
+
+namespace bulwark {
+
+/**
+ * What an attempt of async_retry may tell the policy besides its error code. The attempt
+ * receives it by reference and may set the HTTP status and the server's hint before completing.
+ */
+struct retry_context {
+    unsigned attempt = 1;                ///< the attempt being made, 1-based (read-only for it)
+    unsigned http_status = 0;            ///< the response status, when the attempt got one
+    std::optional<duration> retry_after; ///< the server's hint (parse_retry_after())
+};
+
+namespace detail {
+
+template <class Executor, class Attempt>
+class retry_op {
+public:
+    retry_op(const Executor& ex, const retry_policy& policy, retry_budget* budget, Attempt attempt)
+        : policy_{&policy}, budget_{budget}, attempt_{std::move(attempt)},
+          timer_{std::make_unique<boost::asio::steady_timer>(ex)},
+          context_{std::make_unique<retry_context>()}, rng_{std::random_device{}()} {}
+
+    // Started by async_compose.
+    template <class Self>
+    void operator()(Self& self) {
+        started_ = std::chrono::steady_clock::now();
+        if (budget_ != nullptr) {
+            budget_->record_request(started_);
+        }
+        start_attempt(self);
+    }
+
+    // An attempt or a backoff wait finished (extra completion arguments are ignored).
+    template <class Self, class... Rest>
+    void operator()(Self& self, boost::system::error_code ec, Rest&&...) {
+        if (waiting_) {
+            waiting_ = false;
+            if (ec || self.cancelled() != boost::asio::cancellation_type::none) {
+                self.complete(boost::asio::error::operation_aborted, attempts_);
+                return;
+            }
+            start_attempt(self);
+            return;
+        }
+        if (self.cancelled() != boost::asio::cancellation_type::none) {
+            self.complete(ec ? ec : boost::asio::error::operation_aborted, attempts_);
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        const attempt_result result{ec, context_->http_status, context_->retry_after};
+        const retry_decision d = policy_->decide(attempts_, result, started_, now, previous_,
+                                                 backoff::unit_interval(rng_()));
+        if (d.verdict != retry_verdict::retry ||
+            (budget_ != nullptr && !budget_->try_acquire(now))) {
+            self.complete(ec, attempts_); // success, a final error, or the last error
+            return;
+        }
+        previous_ = d.delay;
+        waiting_ = true;
+        timer_->expires_after(d.delay);
+        timer_->async_wait(std::move(self));
+    }
+
+private:
+    template <class Self>
+    void start_attempt(Self& self) {
+        ++attempts_;
+        *context_ = retry_context{attempts_, 0, std::nullopt};
+        attempt_(*context_, std::move(self));
+    }
+
+    const retry_policy* policy_;
+    retry_budget* budget_;
+    Attempt attempt_;
+    // Stable addresses: the op itself moves into every handler it hands out.
+    std::unique_ptr<boost::asio::steady_timer> timer_;
+    std::unique_ptr<retry_context> context_; // the attempt holds a reference while it runs
+    std::mt19937_64 rng_;
+    std::chrono::steady_clock::time_point started_{};
+    duration previous_{};
+    unsigned attempts_ = 0;
+    bool waiting_ = false;
+};
+
+} // namespace detail
+
+/**
+ * Runs an asynchronous operation until it succeeds or `policy` says stop, waiting between
+ * attempts on a steady_timer.
+ *
+ * @param ex      executor of the backoff timer (and the default executor of the handler)
+ * @param policy  what to retry, how long to wait, when to stop; must outlive the operation
+ * @param attempt callable invoked as `attempt(retry_context&, token)` for each attempt; it
+ *                initiates any asynchronous operation with completion signature
+ *                `void(boost::system::error_code, ...)` (extra arguments are ignored), and may
+ *                record an HTTP status and the server's Retry-After in the context
+ * @param token   completion token for `void(boost::system::error_code ec, unsigned attempts)`
+ *
+ * Completes with the last attempt's error (clear on success) and the number of attempts made.
+ * A retry never starts before the server's hint, nor after the policy's deadline.
+ *
+ * @par Per-Operation Cancellation
+ * Terminal cancellation stops a backoff wait at once and is forwarded to the attempt in flight
+ * (through the handler's cancellation slot); the operation then completes with
+ * `operation_aborted` (or the attempt's own error) and no further attempt starts.
+ *
+ * @par Example
+ * @code
+ * auto [ec, attempts] = co_await bulwark::async_retry(ex, policy,
+ *     [&](bulwark::retry_context&, auto token) { return sock.async_connect(ep, token); },
+ *     boost::asio::as_tuple(boost::asio::use_awaitable));
+ * @endcode
+ */
+template <class Executor, class Attempt,
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(void(boost::system::error_code, unsigned))
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
+auto async_retry(const Executor& ex, const retry_policy& policy, Attempt&& attempt,
+                 CompletionToken&& token = boost::asio::default_completion_token_t<Executor>{}) {
+    return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, unsigned)>(
+        detail::retry_op<Executor, std::decay_t<Attempt>>{ex, policy, nullptr,
+                                                          std::forward<Attempt>(attempt)},
+        token, ex);
+}
+
+/**
+ * async_retry that also asks `budget` before every retry: the first attempt is recorded as a
+ * request, and a retry the budget refuses ends the operation with the last error.
+ */
+template <class Executor, class Attempt,
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(void(boost::system::error_code, unsigned))
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
+auto async_retry(const Executor& ex, const retry_policy& policy, retry_budget& budget,
+                 Attempt&& attempt,
+                 CompletionToken&& token = boost::asio::default_completion_token_t<Executor>{}) {
+    return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, unsigned)>(
+        detail::retry_op<Executor, std::decay_t<Attempt>>{ex, policy, &budget,
+                                                          std::forward<Attempt>(attempt)},
+        token, ex);
+}
+
+} // namespace bulwark
+
+#endif
