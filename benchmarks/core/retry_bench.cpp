@@ -25,7 +25,8 @@ public:
     bool try_acquire(steady::time_point now) {
         const std::lock_guard lock{mutex_};
         trim(now);
-        if (static_cast<double>(retries_.size()) >= 100 + 0.2 * static_cast<double>(requests_.size())) {
+        if (static_cast<double>(retries_.size()) >=
+            100 + 0.2 * static_cast<double>(requests_.size())) {
             return false;
         }
         retries_.push_back(now);

@@ -56,7 +56,7 @@ std::error_code validate(const quota& q, quota_use use, config_issue* issue) noe
                             : "a fixed window counts at most 4294967295 requests per window");
         }
         if (static_cast<double>(q.period().count()) > max_span_ns) {
-            return fail(issue, "quota.period", "must be shorter than 100 years");
+            return fail(issue, "quota.period", "must be shorter than 146 years (2^62 ns)");
         }
         return {};
     }
@@ -67,7 +67,7 @@ std::error_code validate(const quota& q, quota_use use, config_issue* issue) noe
     if (interval > max_span_ns || span > max_span_ns) {
         return fail(issue, "quota.burst",
                     "burst × emission interval (the time a full burst takes to refill) must be "
-                    "shorter than 100 years");
+                    "shorter than 146 years (2^62 ns)");
     }
     return {};
 }

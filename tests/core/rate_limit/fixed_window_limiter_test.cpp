@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace std::chrono_literals;
 using bulwark::manual_clock;
 using bulwark::quota;
@@ -65,4 +69,71 @@ TEST_CASE("fixed window: quotas it cannot count are rejected", "[fixed_window][c
     CHECK(limiter::validate(quota::per_second(5e9), &issue));
     CHECK_FALSE(limiter::validate(quota::per(2s, 1)));
     CHECK_THROWS_AS(limiter(quota::per_second(0), manual_clock{}), std::system_error);
+}
+
+TEST_CASE("fixed window: a stale now never wipes a newer window", "[fixed_window]") {
+    manual_clock clock;
+    limiter lim{quota::per_minute(100), clock};
+    CHECK(lim.try_acquire(100, bulwark::time_point{60s}).allowed); // window 1 full
+    // a request whose time was read just before the boundary arrives after it
+    const auto stale = lim.try_acquire(1, bulwark::time_point{60s} - 1ns);
+    CHECK_FALSE(stale.allowed);
+    CHECK(stale.remaining == 0);
+    CHECK(stale.retry_after == 60s + 1ns); // until window 1 ends, measured from the stale time
+    CHECK_FALSE(lim.try_acquire(1, bulwark::time_point{61s}).allowed);
+    // a clock that went back more than two windows counts as a new window (documented)
+    CHECK(lim.try_acquire(100, bulwark::time_point{180s}).allowed);    // window 3 full
+    CHECK_FALSE(lim.try_acquire(1, bulwark::time_point{60s}).allowed); // 2 behind: window 3
+    CHECK(lim.try_acquire(1, bulwark::time_point{0s}).allowed);        // 3 behind: fresh
+}
+
+TEST_CASE("fixed window: lowering the limit below the count reports zero remaining",
+          "[fixed_window]") {
+    manual_clock clock;
+    limiter lim{quota::per_minute(100), clock};
+    CHECK(lim.try_acquire(80).allowed);
+    lim.set_quota(quota::per_minute(50));
+    const auto d = lim.try_acquire();
+    CHECK_FALSE(d.allowed);
+    CHECK(d.remaining == 0);
+    CHECK(d.limit == 50);
+    lim.set_quota(quota::per(30s, 50)); // another window length: a fresh window
+    CHECK(lim.try_acquire(50).allowed);
+}
+
+TEST_CASE("fixed window: no over-admission when threads race across boundaries",
+          "[fixed_window][concurrency]") {
+    manual_clock clock;
+    limiter lim{quota::per_second(50), clock};
+    std::atomic<bool> stop{false};
+    std::atomic<int> started{0};
+    std::atomic<std::uint64_t> admitted{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 4; ++t) {
+        pool.emplace_back([&] {
+            started.fetch_add(1);
+            while (!stop.load(std::memory_order_relaxed)) {
+                // each thread reads the time before deciding, as callers do
+                if (lim.try_acquire(1, clock.now()).allowed) {
+                    admitted.fetch_add(1);
+                }
+            }
+        });
+    }
+    while (started.load() < 4) {
+        std::this_thread::yield();
+    }
+    constexpr int windows = 200;
+    for (int i = 0; i < windows; ++i) {
+        clock.advance(250ms);
+        clock.advance(250ms);
+        clock.advance(500ms);
+    }
+    stop = true;
+    for (auto& t : pool) {
+        t.join();
+    }
+    // windows 0..200 were live: at most 50 each
+    CHECK(admitted.load() <= 50u * (windows + 1));
+    CHECK(admitted.load() > 0);
 }

@@ -102,21 +102,34 @@ TEST_CASE("gcra: n = 0 is always admitted and consumes nothing", "[gcra]") {
     CHECK_FALSE(lim.try_acquire(1).allowed);
 }
 
-TEST_CASE("gcra: set_quota keeps the state", "[gcra]") {
+TEST_CASE("gcra: set_quota keeps the tokens, as x/time/rate SetLimit and SetBurst do", "[gcra]") {
     manual_clock clock;
     limiter lim{quota::per_second(10), clock};
-    CHECK(lim.try_acquire(5).allowed); // 500 ms until full
+    CHECK(lim.try_acquire(5).allowed); // 5 of 10 tokens left
     lim.set_quota(quota::per_second(1).with_burst(10));
     CHECK(lim.get_quota() == quota::per_second(1).with_burst(10));
-    const auto s = lim.snapshot();
-    CHECK(s.reset_after == 500ms); // the time until full is kept
+    auto s = lim.snapshot();
+    CHECK(s.remaining == 5); // the tokens are kept
     CHECK(s.limit == 10);
-    CHECK(s.remaining == 9); // 10 - ceil(0.5 s / 1 s)
-    clock.advance(500ms);
-    CHECK(lim.snapshot().remaining == 10);
+    CHECK(s.reset_after == 5s); // refilling at the new rate
+    lim.set_quota(quota::per_second(1).with_burst(3));
+    CHECK(lim.snapshot().remaining == 3); // capped at the new burst
+    CHECK(lim.try_acquire(0).allowed);
 
     CHECK_THROWS_AS(lim.set_quota(quota::per_second(0)), std::system_error);
-    CHECK(lim.get_quota() == quota::per_second(1).with_burst(10)); // unchanged
+    CHECK(lim.get_quota() == quota::per_second(1).with_burst(3)); // unchanged
+}
+
+TEST_CASE("gcra: raising the quota relieves a throttled client at once", "[gcra]") {
+    manual_clock clock;
+    limiter lim{quota::per_second(1).with_burst(10), clock};
+    CHECK(lim.try_acquire(10).allowed);
+    CHECK_FALSE(lim.try_acquire().allowed);
+    lim.set_quota(quota::per_second(100).with_burst(100)); // at t = 0 with 0 tokens
+    clock.advance(500ms);
+    const auto d = lim.try_acquire(); // Go: 50 tokens by now
+    CHECK(d.allowed);
+    CHECK(d.remaining == 49);
 }
 
 TEST_CASE("gcra: snapshot and release", "[gcra]") {
@@ -148,6 +161,7 @@ TEST_CASE("gcra: a clock that goes backwards is answered conservatively", "[gcra
     const auto past = lim.try_acquire(1, bulwark::time_point{50s});
     CHECK_FALSE(past.allowed);
     CHECK(past.retry_after == 1s);
+    CHECK(lim.try_acquire(0, bulwark::time_point{50s}).allowed); // cost 0: always admitted
     CHECK(lim.try_acquire(1, clock.now() + 1s).allowed);
 }
 
@@ -313,4 +327,32 @@ TEST_CASE("gcra: no over-admission when threads race on one limiter", "[gcra][co
         CHECK(taken.load() + lim.snapshot().remaining <= steps);
         CHECK(taken.load() > 0);
     }
+}
+
+TEST_CASE("gcra: decisions racing set_quota use one quota, never a mix", "[gcra][concurrency]") {
+    manual_clock clock;
+    limiter lim{quota::per_second(10), clock};
+    const auto a = quota::per_second(10);              // limit 10, window 1 s
+    const auto b = quota::per_second(1).with_burst(3); // limit 3, window 3 s
+    std::atomic<bool> stop{false};
+    std::atomic<bool> mixed{false};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 3; ++t) {
+        pool.emplace_back([&] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                const auto d = lim.try_acquire(0);
+                if (!((d.limit == 10 && d.window == 1s) || (d.limit == 3 && d.window == 3s))) {
+                    mixed = true;
+                }
+            }
+        });
+    }
+    for (int i = 0; i < 2000; ++i) {
+        lim.set_quota(i % 2 == 0 ? b : a);
+    }
+    stop = true;
+    for (auto& t : pool) {
+        t.join();
+    }
+    CHECK_FALSE(mixed.load());
 }

@@ -62,7 +62,11 @@ TEST_CASE("policy names are made safe and bounded", "[rate_limit_headers]") {
     // the largest numbers still fit
     d.limit = d.remaining = ~std::uint64_t{0} - 1;
     d.window = d.reset_after = bulwark::duration::max() - 1ns;
-    CHECK(bulwark::make_rate_limit_headers(d, long_name).policy.view().size() <= 80);
+    const auto biggest = bulwark::make_rate_limit_headers(d, long_name);
+    const std::string digits = std::to_string(d.limit);
+    CHECK(biggest.policy.view().size() <= 80);
+    CHECK(biggest.ratelimit.view() == "\"" + std::string(32, 'x') + "\";r=" + digits + ";t=" +
+                                          std::to_string(bulwark::ceil_seconds(d.reset_after)));
 }
 
 TEST_CASE("ceil_seconds rounds up and never goes below zero", "[rate_limit_headers]") {

@@ -27,7 +27,8 @@ public:
         std::declval<Handler&>(), std::declval<const Executor&>()))>;
 
     acquire_op(Handler&& handler, const Executor& ex, concurrency_limiter& limiter)
-        : handler_{std::move(handler)}, work_{boost::asio::get_associated_executor(handler_, ex)},
+        : handler_{std::move(handler)}, io_work_{ex}, work_{boost::asio::get_associated_executor(
+                                                          handler_, ex)},
           limiter_{limiter}, slot_{boost::asio::get_associated_cancellation_slot(handler_)} {}
 
     static void start(std::unique_ptr<acquire_op> self) {
@@ -84,13 +85,18 @@ private:
             self->slot_.clear();
             auto handler = std::move(self->handler_);
             auto work = std::move(self->work_);
+            auto io_work = std::move(self->io_work_);
             self.reset();
             std::move(handler)(ec, std::move(permit));
-            (void)work; // released after the handler ran
+            (void)work; // both released after the handler ran
+            (void)io_work;
         });
     }
 
     Handler handler_;
+    // Outstanding work on both the I/O executor and the handler's, as Asio's model asks of an
+    // operation that has not completed.
+    boost::asio::executor_work_guard<Executor> io_work_;
     boost::asio::executor_work_guard<handler_executor> work_;
     concurrency_limiter& limiter_;
     boost::asio::cancellation_slot slot_;
@@ -99,6 +105,16 @@ private:
 struct initiate_acquire {
     template <class Handler, class Executor>
     void operator()(Handler&& handler, const Executor& ex, concurrency_limiter* limiter) const {
+        // Fast path: a free permit and nobody waiting. No allocation, no lock; the completion
+        // is still posted (never invoked inside the initiating function).
+        if (concurrency_permit permit = limiter->try_acquire()) {
+            auto target = boost::asio::get_associated_executor(handler, ex);
+            boost::asio::post(std::move(target), [handler = std::forward<Handler>(handler),
+                                                  permit = std::move(permit)]() mutable {
+                std::move(handler)(boost::system::error_code{}, std::move(permit));
+            });
+            return;
+        }
         using op_type = acquire_op<std::decay_t<Handler>, Executor>;
         op_type::start(std::make_unique<op_type>(std::forward<Handler>(handler), ex, *limiter));
     }

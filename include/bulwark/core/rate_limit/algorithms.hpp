@@ -6,6 +6,7 @@
 #include <bulwark/core/rate_limit/rate_decision.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace bulwark {
@@ -20,6 +21,7 @@ namespace bulwark {
  *   describe(state, now, params, n, admission) -> the rate_decision, computed after the CAS
  *   decide(state, now, params, n)  -> both at once (rate_step)
  *   release(state, now, params, n) -> state with n units given back (chained limits)
+ *   rescale(state, now, old, new)  -> the state carried over to new params (set_quota)
  *   is_idle(state, now, params)    -> the state says nothing a fresh one would not (evictable)
  *   use                            the quota_use to validate quotas with
  * Times are nanoseconds since the owning limiter's epoch. The single-key limiters apply
@@ -70,8 +72,8 @@ struct gcra_algorithm {
 
     [[nodiscard]] static constexpr rate_admission admit(std::uint64_t tat, std::uint64_t now,
                                                         const params& p, std::uint64_t n) noexcept {
-        if (p.interval == 0) {
-            return {tat, true, false};
+        if (p.interval == 0 || n == 0) {
+            return {tat, true, false}; // cost 0 only reads: always admitted, nothing written
         }
         if (n > p.burst) {
             return {tat, false, false};
@@ -99,7 +101,7 @@ struct gcra_algorithm {
         d.window = duration{static_cast<duration::rep>(p.tolerance)};
         const std::uint64_t debt = std::max(tat, now) - now; // time until full again
         if (a.allowed) {
-            fill(d, debt + n * p.interval, p);
+            fill(d, n == 0 ? debt : debt + n * p.interval, p);
         } else {
             d.retry_after =
                 n > p.burst
@@ -128,6 +130,22 @@ struct gcra_algorithm {
     [[nodiscard]] static constexpr bool is_idle(std::uint64_t tat, std::uint64_t now,
                                                 const params&) noexcept {
         return tat <= now;
+    }
+
+    /// Keeps the number of tokens across a quota change (at most the new burst), as
+    /// x/time/rate's SetLimit and SetBurst do: raising a quota helps throttled clients at once.
+    [[nodiscard]] static std::uint64_t rescale(std::uint64_t tat, std::uint64_t now,
+                                               const params& from, const params& to) noexcept {
+        if (from.interval == 0 || to.interval == 0) {
+            return 0; // from or to unlimited: start full
+        }
+        const double used =
+            static_cast<double>(std::max(tat, now) - now) / static_cast<double>(from.interval);
+        const double tokens =
+            std::min(static_cast<double>(from.burst) - used, static_cast<double>(to.burst));
+        const double debt =
+            (static_cast<double>(to.burst) - tokens) * static_cast<double>(to.interval);
+        return now + static_cast<std::uint64_t>(std::llround(std::max(0.0, debt)));
     }
 
 private:
@@ -183,6 +201,32 @@ struct window_algorithm_base {
                                                           const rate_admission&) noexcept {
         return Derived::decide(state, now, p, n).decision;
     }
+
+    /// Counts carry over while the window length stays; a new length starts a fresh window
+    /// (the stored window numbers mean nothing under another length).
+    [[nodiscard]] static constexpr std::uint64_t
+    rescale(std::uint64_t state, std::uint64_t, const params& from, const params& to) noexcept {
+        return from.window == to.window && from.unlimited == to.unlimited ? state : 0;
+    }
+
+protected:
+    // A `now` read before another thread's (a racing caller, or a time read once per request)
+    // can fall one or two windows behind the stored window. It is answered in the stored window,
+    // as at its start, so a newer window is never wiped by an older one. Durations are then
+    // measured from `now`. Further behind (a clock that went back) counts as a new window.
+    static constexpr std::uint64_t max_stale_windows = 2;
+
+    static constexpr rate_step shifted(rate_step s, std::uint64_t by) noexcept {
+        const auto d = duration{static_cast<duration::rep>(by)};
+        if (s.decision.retry_after != rate_decision::never &&
+            s.decision.retry_after != duration::zero()) {
+            s.decision.retry_after += d;
+        }
+        if (s.decision.reset_after != duration::zero()) {
+            s.decision.reset_after += d;
+        }
+        return s;
+    }
 };
 
 /**
@@ -202,6 +246,12 @@ struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
             return s;
         }
         const std::uint64_t index = now / p.window;
+        const std::uint32_t ahead =
+            static_cast<std::uint32_t>(state >> 32) - static_cast<std::uint32_t>(index);
+        if (ahead != 0 && ahead <= max_stale_windows && (state & 0xFFFFFFFFu) != 0) {
+            const std::uint64_t later = (index + ahead) * p.window; // the stored window's start
+            return shifted(decide(state, later, p, n), later - now);
+        }
         const std::uint64_t into = now - index * p.window;
         const auto w = static_cast<std::uint32_t>(index);
         const std::uint64_t count =
@@ -211,7 +261,7 @@ struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
         s.decision.window = duration{static_cast<duration::rep>(p.window)};
         if (n > p.limit || count + n > p.limit) {
             s.decision.retry_after = n > p.limit ? rate_decision::never : to_next;
-            s.decision.remaining = p.limit - count;
+            s.decision.remaining = count >= p.limit ? 0 : p.limit - count; // limit may have shrunk
             s.decision.reset_after = count > 0 ? to_next : duration{};
             return s;
         }
@@ -258,6 +308,15 @@ struct sliding_window_algorithm : window_algorithm_base<sliding_window_algorithm
             s.decision.allowed = true;
             s.decision.remaining = s.decision.limit = rate_decision::unlimited;
             return s;
+        }
+        {
+            const std::uint64_t index = now / p.window;
+            const std::uint64_t ahead = ((state >> 40) - index) & mask24;
+            if (ahead != 0 && ahead <= max_stale_windows &&
+                (state & ((mask20 << 20) | mask20)) != 0) {
+                const std::uint64_t later = (index + ahead) * p.window;
+                return shifted(decide(state, later, p, n), later - now);
+            }
         }
         const view v = current(state, now, p);
         const std::uint64_t w = p.window;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -34,13 +35,15 @@ struct keyed_limiter_config {
     /// Keys tracked at most; beyond it idle keys, then the least recently used, are evicted.
     /// Default 100000 (about 6 MB). 0 is invalid.
     std::size_t max_keys = 100'000;
-    /// Independent shards (locks). 0 (default): 64, or fewer when max_keys is smaller.
-    /// Otherwise a power of two, at most max_keys.
+    /// Independent shards (locks). 0 (default): max_keys / 256 rounded down to a power of two,
+    /// between 1 and 64, so every shard holds at least 256 keys (smaller shards make clients
+    /// that share one evict each other). Otherwise a power of two, at most max_keys.
     std::size_t shards = 0;
     /// Per-key quotas by exact key, applied when a key is first seen. Default: none.
     std::vector<std::pair<std::string, quota>> quota_overrides = {};
     /// Per-key quota function, asked (after quota_overrides) when a key is first seen; nullopt
-    /// or an invalid quota means the default. At most 255 distinct override quotas are kept;
+    /// or an invalid quota means the default. Called from any thread, concurrently: it must be
+    /// thread-safe. At most 255 distinct override quotas are kept;
     /// keys beyond that get the default (counted in stats().override_fallbacks). Default: none.
     std::function<std::optional<quota>(std::string_view key)> quota_for = {};
     /// Hash seed. 0 (default): random per limiter, so key collisions cannot be precomputed.
@@ -110,10 +113,9 @@ public:
 
         std::size_t shards = config.shards;
         if (shards == 0) {
-            shards = 64;
-            while (shards > config.max_keys) {
-                shards /= 2;
-            }
+            // At least 256 keys per shard: with tiny shards two active clients that hash to the
+            // same one would evict each other on every request and never be limited.
+            shards = std::bit_floor(std::clamp<std::size_t>(config.max_keys / 256, 1, 64));
         }
         shard_mask_ = shards - 1;
         shards_ = std::make_unique<shard[]>(shards);

@@ -83,19 +83,28 @@ public:
     [[nodiscard]] rate_decision snapshot() const noexcept { return snapshot(clock_.now()); }
 
     /**
-     * Replaces the quota at run time, keeping the state: the time until the limiter is back to
-     * its full limit is unchanged. Throws std::system_error naming the field for an invalid
-     * quota (and then changes nothing).
+     * Replaces the quota at run time, carrying the state over at `now`: a token bucket keeps its
+     * tokens (at most the new burst), as x/time/rate's SetLimit/SetBurst do, so raising a quota
+     * relieves throttled clients at once; a window limiter keeps its counts if the window length
+     * is unchanged and starts a fresh window otherwise. Throws std::system_error naming the
+     * field for an invalid quota (and then changes nothing).
      *
      * @par Thread Safety
      * May race with every other member: a decision racing with set_quota() uses either the old
-     * or the new quota, never a mix.
+     * or the new quota, never a mix of their numbers.
      */
-    void set_quota(const quota& q) {
-        const auto p = checked(q);
-        params_.store(p);
+    void set_quota(const quota& q, time_point now) {
+        const auto to = checked(q);
+        const auto from = params_.load();
+        params_.store(to);
         quota_.store(q);
+        const auto t = since(epoch_, now);
+        auto state = state_.load(std::memory_order_relaxed);
+        while (!state_.compare_exchange_weak(state, Algorithm::rescale(state, t, from, to),
+                                             std::memory_order_relaxed)) {
+        }
     }
+    void set_quota(const quota& q) { set_quota(q, clock_.now()); }
 
     [[nodiscard]] quota get_quota() const noexcept { return quota_.load(); }
     [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
