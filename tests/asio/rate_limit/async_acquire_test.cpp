@@ -218,3 +218,29 @@ TEST_CASE("async_acquire never exceeds max_in_flight under a thread pool",
     CHECK(lim.snapshot().in_flight == 0);
     CHECK(lim.snapshot().waiting == 0);
 }
+
+TEST_CASE("cancelling a coroutine cancels its async_acquire", "[async_acquire][cancel]") {
+    net::io_context ioc;
+    concurrency_limiter lim{{.max_in_flight = 1, .max_waiters = 1}};
+    auto held = lim.try_acquire();
+    net::cancellation_signal signal;
+    std::optional<error_code> result;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            try {
+                co_await bulwark::async_acquire(ioc.get_executor(), lim, net::use_awaitable);
+                result = error_code{};
+            } catch (const boost::system::system_error& e) {
+                result = e.code();
+            }
+        },
+        net::bind_cancellation_slot(signal.slot(), net::detached));
+    ioc.poll();
+    CHECK(lim.snapshot().waiting == 1);
+    signal.emit(net::cancellation_type::terminal);
+    ioc.run();
+    REQUIRE(result);
+    CHECK(*result == net::error::operation_aborted);
+    CHECK(lim.snapshot().waiting == 0);
+}

@@ -219,3 +219,28 @@ TEST_CASE("with_timeout per attempt inside async_retry", "[with_timeout][async_r
     CHECK_FALSE(result->first); // timed_out is transient: retried
     CHECK(result->second == 3);
 }
+
+TEST_CASE("cancelling a coroutine stops its async_retry during backoff", "[async_retry][cancel]") {
+    net::io_context ioc;
+    const bulwark::retry_policy slow{
+        {.max_attempts = 5,
+         .backoff = {.initial = 1h, .max = 1h, .mode = bulwark::jitter::none},
+         .idempotent = true}};
+    flaky attempt{&ioc, 100};
+    net::cancellation_signal signal;
+    std::optional<std::pair<error_code, unsigned>> result;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            const auto [ec, n] = co_await bulwark::async_retry(ioc.get_executor(), slow, attempt,
+                                                               net::as_tuple(net::use_awaitable));
+            result.emplace(ec, n);
+        },
+        net::bind_cancellation_slot(signal.slot(), net::detached));
+    ioc.poll();
+    signal.emit(net::cancellation_type::terminal);
+    ioc.run();
+    REQUIRE(result);
+    CHECK(result->first == net::error::operation_aborted);
+    CHECK(result->second == 1);
+}

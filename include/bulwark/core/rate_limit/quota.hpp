@@ -98,7 +98,11 @@ private:
     std::uint64_t burst_ = 0;
     bool burst_set_ = false;
     bool unlimited_ = false;
+    // Explicit, zeroed padding: limiters copy quotas word by word (a seqlock), and std::bit_cast
+    // of a type with indeterminate padding bits is undefined.
+    std::uint8_t reserved_[6] = {};
 };
+static_assert(sizeof(quota) == 32);
 
 /// Which limiter family a quota is validated for: window limiters need a whole count and no
 /// burst, and the sliding window counts at most 2^20 - 1 requests per window.
