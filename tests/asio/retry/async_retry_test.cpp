@@ -44,8 +44,10 @@ struct flaky {
     }
 };
 
+//! [policy]
 const bulwark::retry_policy quick{
     {.max_attempts = 4, .backoff = {.initial = 1ms, .max = 2ms}, .idempotent = true}};
+//! [policy]
 
 } // namespace
 
@@ -203,6 +205,7 @@ TEST_CASE("with_timeout per attempt inside async_retry", "[with_timeout][async_r
     int calls = 0;
     std::vector<std::unique_ptr<net::steady_timer>> timers;
     std::optional<std::pair<error_code, unsigned>> result;
+    //! [retry_with_timeout]
     bulwark::async_retry(
         ioc.get_executor(), quick,
         [&](bulwark::retry_context&, auto token) {
@@ -214,6 +217,7 @@ TEST_CASE("with_timeout per attempt inside async_retry", "[with_timeout][async_r
                 [&timer](auto t) { return timer.async_wait(std::move(t)); }, std::move(token));
         },
         [&](error_code ec, unsigned n) { result.emplace(ec, n); });
+    //! [retry_with_timeout]
     ioc.run();
     REQUIRE(result);
     CHECK_FALSE(result->first); // timed_out is transient: retried
