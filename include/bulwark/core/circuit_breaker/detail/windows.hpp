@@ -1,0 +1,132 @@
+#ifndef BULWARK_CORE_CIRCUIT_BREAKER_DETAIL_WINDOWS_HPP
+#define BULWARK_CORE_CIRCUIT_BREAKER_DETAIL_WINDOWS_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace bulwark::detail {
+
+/// Calls, failures and slow calls, packed 21 bits each in one word so one CAS updates all three.
+struct call_counts {
+    std::uint64_t calls = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t slow = 0;
+
+    static constexpr std::uint64_t mask = (std::uint64_t{1} << 21) - 1;
+    [[nodiscard]] static constexpr call_counts unpack(std::uint64_t w) noexcept {
+        return {w & mask, (w >> 21) & mask, (w >> 42) & mask};
+    }
+    [[nodiscard]] constexpr std::uint64_t pack() const noexcept {
+        return (calls & mask) | ((failures & mask) << 21) | ((slow & mask) << 42);
+    }
+};
+
+/**
+ * The last N calls, lock-free: a cursor picks a slot, the slot's previous outcome is exchanged
+ * for the new one, and the packed totals are corrected by one CAS. Two writers on one slot (more
+ * threads than slots) stay consistent because each accounts for the value it swapped out.
+ */
+class count_window {
+public:
+    explicit count_window(std::uint32_t size)
+        : size_{size}, slots_{std::make_unique<std::atomic<std::uint8_t>[]>(size)} {}
+
+    call_counts record(bool failure, bool slow) noexcept {
+        const auto index = cursor_.fetch_add(1, std::memory_order_relaxed) % size_;
+        const auto code = static_cast<std::uint8_t>(1u | (failure ? 2u : 0u) | (slow ? 4u : 0u));
+        const std::uint8_t old = slots_[index].exchange(code, std::memory_order_relaxed);
+        auto word = totals_.load(std::memory_order_relaxed);
+        for (;;) {
+            call_counts c = call_counts::unpack(word);
+            c.calls += (old & 1u) == 0 ? 1 : 0;
+            c.failures = c.failures + (failure ? 1 : 0) - ((old & 2u) != 0 ? 1 : 0);
+            c.slow = c.slow + (slow ? 1 : 0) - ((old & 4u) != 0 ? 1 : 0);
+            // Relaxed: the totals are statistics; transitions are ordered by the state word.
+            if (totals_.compare_exchange_weak(word, c.pack(), std::memory_order_relaxed)) {
+                return c;
+            }
+        }
+    }
+
+    [[nodiscard]] call_counts totals() const noexcept {
+        return call_counts::unpack(totals_.load(std::memory_order_relaxed));
+    }
+
+    void reset() noexcept {
+        for (std::uint32_t i = 0; i < size_; ++i) {
+            slots_[i].store(0, std::memory_order_relaxed);
+        }
+        totals_.store(0, std::memory_order_relaxed);
+        cursor_.store(0, std::memory_order_relaxed);
+    }
+
+private:
+    std::uint32_t size_;
+    std::unique_ptr<std::atomic<std::uint8_t>[]> slots_;
+    alignas(64) std::atomic<std::uint64_t> cursor_{0};
+    alignas(64) std::atomic<std::uint64_t> totals_{0};
+};
+
+/**
+ * The calls of the last N seconds, in one bucket per second: the bucket's second (24 bits) and
+ * call count in one word, failures and slow calls in another. A bucket left from an earlier lap
+ * is reset by whoever first writes to it in its new second; a write racing that reset can be
+ * lost, an approximation of at most a few calls once per second per bucket.
+ */
+class time_window {
+public:
+    explicit time_window(std::uint32_t seconds)
+        : seconds_{seconds}, buckets_{std::make_unique<bucket[]>(seconds)} {}
+
+    call_counts record(bool failure, bool slow, std::uint64_t second) noexcept {
+        bucket& b = buckets_[second % seconds_];
+        const std::uint64_t stamp = second & stamp_mask;
+        auto head = b.head.load(std::memory_order_relaxed);
+        while ((head >> 40) != stamp) {
+            if (b.head.compare_exchange_weak(head, stamp << 40, std::memory_order_relaxed)) {
+                b.outcomes.store(0, std::memory_order_relaxed);
+                break;
+            }
+        }
+        b.head.fetch_add(1, std::memory_order_relaxed);
+        b.outcomes.fetch_add((failure ? std::uint64_t{1} << 32 : 0) | (slow ? 1u : 0u),
+                             std::memory_order_relaxed);
+        return totals(second);
+    }
+
+    [[nodiscard]] call_counts totals(std::uint64_t second) const noexcept {
+        call_counts c;
+        for (std::uint32_t i = 0; i < seconds_; ++i) {
+            const auto head = buckets_[i].head.load(std::memory_order_relaxed);
+            if ((((second & stamp_mask) - (head >> 40)) & stamp_mask) < seconds_) {
+                const auto outcomes = buckets_[i].outcomes.load(std::memory_order_relaxed);
+                c.calls += head & count_mask;
+                c.failures += outcomes >> 32;
+                c.slow += outcomes & 0xFFFFFFFFu;
+            }
+        }
+        return c;
+    }
+
+    void reset() noexcept {
+        for (std::uint32_t i = 0; i < seconds_; ++i) {
+            buckets_[i].head.store(0, std::memory_order_relaxed);
+            buckets_[i].outcomes.store(0, std::memory_order_relaxed);
+        }
+    }
+
+private:
+    static constexpr std::uint64_t stamp_mask = (std::uint64_t{1} << 24) - 1;
+    static constexpr std::uint64_t count_mask = (std::uint64_t{1} << 40) - 1;
+    struct bucket {
+        std::atomic<std::uint64_t> head{0};     ///< second (24 bits) | calls (40 bits)
+        std::atomic<std::uint64_t> outcomes{0}; ///< failures (32 bits) | slow (32 bits)
+    };
+    std::uint32_t seconds_;
+    std::unique_ptr<bucket[]> buckets_;
+};
+
+} // namespace bulwark::detail
+
+#endif
