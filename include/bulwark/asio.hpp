@@ -3,6 +3,7 @@
 
 // Umbrella header of bulwark::asio: async operations with Asio completion tokens.
 
+#include <bulwark/asio/circuit_breaker/async_guarded.hpp>
 #include <bulwark/asio/error.hpp>
 #include <bulwark/asio/rate_limit/async_acquire.hpp>
 #include <bulwark/asio/retry/async_retry.hpp>

@@ -4,6 +4,8 @@
 // Umbrella header of bulwark::core: algorithms and state, standard library only.
 
 #include <bulwark/config.hpp>
+#include <bulwark/core/circuit_breaker/circuit_breaker.hpp>
+#include <bulwark/core/circuit_breaker/circuit_breaker_config.hpp>
 #include <bulwark/core/clock.hpp>
 #include <bulwark/core/coarse_clock.hpp>
 #include <bulwark/core/error.hpp>
