@@ -150,10 +150,11 @@ public:
                 if (t < open_until_.load(std::memory_order_relaxed)) {
                     return reject(breaker_state::open);
                 }
-                if (transition(w, breaker_state::half_open, t)) {
-                    w = state_.load(std::memory_order_acquire);
-                }
-                continue; // re-read: half-open now (ours or another thread's)
+                // Whether this thread or a racing one made the change, re-read the word: a
+                // failed CAS inside transition() updates only its own copy.
+                (void)transition(w, breaker_state::half_open, t);
+                w = state_.load(std::memory_order_acquire);
+                continue;
             case breaker_state::half_open:
                 if (config_.max_wait_in_half_open > duration::zero() &&
                     t - half_open_since_.load(std::memory_order_relaxed) >=
