@@ -9,6 +9,7 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 
+#include <memory>
 #include <utility>
 
 namespace bulwark {
@@ -18,7 +19,7 @@ template <class Clock, class Op>
 class guarded_op {
 public:
     guarded_op(basic_circuit_breaker<Clock>& breaker, Op op)
-        : breaker_{&breaker}, op_{std::move(op)} {}
+        : breaker_{&breaker}, op_{std::make_unique<Op>(std::move(op))} {}
 
     template <class Self>
     void operator()(Self& self) {
@@ -30,7 +31,10 @@ public:
                                                       make_boost_error_code(error::circuit_open)));
             return;
         }
-        op_(std::move(self));
+        // Through a local reference to the heap: initialising the operation's by-value handler
+        // parameter from `std::move(self)` moves this op, and the callable must not move with it.
+        Op& op = *op_;
+        op(std::move(self));
     }
 
     template <class Self, class... Rest>
@@ -43,7 +47,7 @@ public:
 
 private:
     basic_circuit_breaker<Clock>* breaker_;
-    Op op_;
+    std::unique_ptr<Op> op_; // a stable address: see operator()
     typename basic_circuit_breaker<Clock>::permit permit_;
 };
 

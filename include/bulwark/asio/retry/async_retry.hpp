@@ -37,9 +37,9 @@ template <class Executor, class Attempt>
 class retry_op {
 public:
     retry_op(const Executor& ex, const retry_policy& policy, retry_budget* budget, Attempt attempt)
-        : policy_{&policy}, budget_{budget}, attempt_{std::move(attempt)},
-          timer_{std::make_unique<boost::asio::steady_timer>(ex)},
-          context_{std::make_unique<retry_context>()}, rng_{std::random_device{}()} {}
+        : policy_{&policy}, budget_{budget}, attempt_{std::make_unique<attempt_state>(
+                                                 attempt_state{std::move(attempt), {}})},
+          timer_{std::make_unique<boost::asio::steady_timer>(ex)}, rng_{std::random_device{}()} {}
 
     // Started by async_compose.
     template <class Self>
@@ -68,7 +68,8 @@ public:
             return;
         }
         const auto now = std::chrono::steady_clock::now();
-        const attempt_result result{ec, context_->http_status, context_->retry_after};
+        const attempt_result result{ec, attempt_->context.http_status,
+                                    attempt_->context.retry_after};
         const retry_decision d = policy_->decide(attempts_, result, started_, now, previous_,
                                                  backoff::unit_interval(rng_()));
         if (d.verdict != retry_verdict::retry ||
@@ -86,16 +87,24 @@ private:
     template <class Self>
     void start_attempt(Self& self) {
         ++attempts_;
-        *context_ = retry_context{attempts_, 0, std::nullopt};
-        attempt_(*context_, std::move(self));
+        // Through a local reference to the heap: the argument `std::move(self)` may initialise
+        // the attempt's by-value handler parameter, moving this op (and its members), before
+        // the other arguments are evaluated; the heap object does not move.
+        attempt_state& state = *attempt_;
+        state.context = retry_context{attempts_, 0, std::nullopt};
+        state.attempt(state.context, std::move(self));
     }
+
+    struct attempt_state {
+        Attempt attempt;
+        retry_context context; // the attempt holds a reference while it runs
+    };
 
     const retry_policy* policy_;
     retry_budget* budget_;
-    Attempt attempt_;
     // Stable addresses: the op itself moves into every handler it hands out.
+    std::unique_ptr<attempt_state> attempt_;
     std::unique_ptr<boost::asio::steady_timer> timer_;
-    std::unique_ptr<retry_context> context_; // the attempt holds a reference while it runs
     std::mt19937_64 rng_;
     std::chrono::steady_clock::time_point started_{};
     duration previous_{};
