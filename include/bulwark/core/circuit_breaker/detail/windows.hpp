@@ -23,9 +23,12 @@ struct call_counts {
 };
 
 /**
- * The last N calls, lock-free: a cursor picks a slot, the slot's previous outcome is exchanged
- * for the new one, and the packed totals are corrected by one CAS. Two writers on one slot (more
- * threads than slots) stay consistent because each accounts for the value it swapped out.
+ * The last N calls, lock-free with one CAS per record: a single word holds the cursor (20 bits),
+ * whether the ring has wrapped (1 bit), and the failure and slow counts (21 bits each); the CAS
+ * that advances the cursor also swaps the outgoing slot's outcome for the new one in the counts,
+ * and the slot byte is then stored. Calls = N once wrapped, else the cursor. A writer lapped by N
+ * other records between its CAS and its slot store would miscount one outcome: with N at least
+ * the number of threads, that cannot happen in practice.
  */
 class count_window {
 public:
@@ -33,39 +36,49 @@ public:
         : size_{size}, slots_{std::make_unique<std::atomic<std::uint8_t>[]>(size)} {}
 
     call_counts record(bool failure, bool slow) noexcept {
-        const auto index = cursor_.fetch_add(1, std::memory_order_relaxed) % size_;
-        const auto code = static_cast<std::uint8_t>(1u | (failure ? 2u : 0u) | (slow ? 4u : 0u));
-        const std::uint8_t old = slots_[index].exchange(code, std::memory_order_relaxed);
-        auto word = totals_.load(std::memory_order_relaxed);
+        auto word = word_.load(std::memory_order_relaxed);
         for (;;) {
-            call_counts c = call_counts::unpack(word);
-            c.calls += (old & 1u) == 0 ? 1 : 0;
-            c.failures = c.failures + (failure ? 1 : 0) - ((old & 2u) != 0 ? 1 : 0);
-            c.slow = c.slow + (slow ? 1 : 0) - ((old & 4u) != 0 ? 1 : 0);
-            // Relaxed: the totals are statistics; transitions are ordered by the state word.
-            if (totals_.compare_exchange_weak(word, c.pack(), std::memory_order_relaxed)) {
-                return c;
+            const std::uint64_t index = (word >> 42) & cursor_mask;
+            const bool wrapped = ((word >> 62) & 1u) != 0;
+            const std::uint8_t old = wrapped ? slots_[index].load(std::memory_order_relaxed) : 0;
+            const std::uint64_t failures =
+                (word & count_mask) + (failure ? 1 : 0) - ((old & 2u) != 0 ? 1 : 0);
+            const std::uint64_t slows =
+                ((word >> 21) & count_mask) + (slow ? 1 : 0) - ((old & 4u) != 0 ? 1 : 0);
+            const std::uint64_t next = index + 1 == size_ ? 0 : index + 1;
+            const bool now_wrapped = wrapped || index + 1 == size_;
+            const std::uint64_t desired = failures | (slows << 21) | (next << 42) |
+                                          (now_wrapped ? std::uint64_t{1} << 62 : 0);
+            // Relaxed: statistics; transitions are ordered by the breaker's state word.
+            if (word_.compare_exchange_weak(word, desired, std::memory_order_relaxed)) {
+                slots_[index].store(
+                    static_cast<std::uint8_t>(1u | (failure ? 2u : 0u) | (slow ? 4u : 0u)),
+                    std::memory_order_relaxed);
+                return {now_wrapped ? size_ : next, failures, slows};
             }
         }
     }
 
     [[nodiscard]] call_counts totals() const noexcept {
-        return call_counts::unpack(totals_.load(std::memory_order_relaxed));
+        const auto word = word_.load(std::memory_order_relaxed);
+        const bool wrapped = ((word >> 62) & 1u) != 0;
+        return {wrapped ? size_ : (word >> 42) & cursor_mask, word & count_mask,
+                (word >> 21) & count_mask};
     }
 
     void reset() noexcept {
+        word_.store(0, std::memory_order_relaxed);
         for (std::uint32_t i = 0; i < size_; ++i) {
             slots_[i].store(0, std::memory_order_relaxed);
         }
-        totals_.store(0, std::memory_order_relaxed);
-        cursor_.store(0, std::memory_order_relaxed);
     }
 
 private:
-    std::uint32_t size_;
+    static constexpr std::uint64_t count_mask = (std::uint64_t{1} << 21) - 1;
+    static constexpr std::uint64_t cursor_mask = (std::uint64_t{1} << 20) - 1;
+    std::uint64_t size_;
     std::unique_ptr<std::atomic<std::uint8_t>[]> slots_;
-    alignas(64) std::atomic<std::uint64_t> cursor_{0};
-    alignas(64) std::atomic<std::uint64_t> totals_{0};
+    alignas(64) std::atomic<std::uint64_t> word_{0};
 };
 
 /**
