@@ -15,6 +15,7 @@ using breaker = bulwark::basic_circuit_breaker<manual_clock>;
 
 namespace {
 // Runs one call of `d` ending in `o`.
+//! [permit]
 bool call(breaker& b, manual_clock& clock, call_outcome o, bulwark::duration d = 0ms) {
     auto p = b.try_acquire();
     if (!p) {
@@ -24,6 +25,7 @@ bool call(breaker& b, manual_clock& clock, call_outcome o, bulwark::duration d =
     p.record(o, clock.now());
     return true;
 }
+//! [permit]
 const bulwark::circuit_breaker_config small{.failure_rate_threshold = 50,
                                             .window_size = 4,
                                             .minimum_calls = 4,
@@ -284,9 +286,11 @@ TEST_CASE("breaker: classification of results", "[breaker]") {
     CHECK(b.classify({.error = std::make_error_code(std::errc::operation_canceled)}) ==
           call_outcome::ignored);
     auto config = small;
+    //! [classify]
     config.classify = [](const bulwark::attempt_result& r) {
         return r.http_status == 429 ? call_outcome::ignored : bulwark::default_classify(r);
     };
+    //! [classify]
     breaker custom{config, manual_clock{}};
     CHECK(custom.classify({.http_status = 429}) == call_outcome::ignored);
 }
