@@ -73,6 +73,16 @@ struct config_issue {
 [[noreturn]] BULWARK_CORE_API void throw_invalid_config(std::string_view field,
                                                         std::string_view reason);
 
+/// What every `validate()` returns for a bad field: fills `issue` (if given) and returns
+/// error::invalid_config.
+[[nodiscard]] inline std::error_code invalid_config(config_issue* issue, std::string_view field,
+                                                    std::string_view reason) noexcept {
+    if (issue != nullptr) {
+        *issue = {field, reason};
+    }
+    return make_error_code(error::invalid_config);
+}
+
 /// Same, from what a `validate()` reported.
 [[noreturn]] inline void throw_invalid_config(const config_issue& issue) {
     throw_invalid_config(issue.field, issue.reason);

@@ -16,10 +16,8 @@ concurrency_limiter::concurrency_limiter(concurrency_limiter_config config) : co
 std::error_code concurrency_limiter::validate(const concurrency_limiter_config& config,
                                               config_issue* issue) noexcept {
     if (config.max_in_flight == 0) {
-        if (issue != nullptr) {
-            *issue = {"concurrency_limiter_config.max_in_flight", "must be at least 1"};
-        }
-        return make_error_code(error::invalid_config);
+        return invalid_config(issue, "concurrency_limiter_config.max_in_flight",
+                              "must be at least 1");
     }
     return {};
 }

@@ -187,17 +187,11 @@ char* write_decimal(char* out, unsigned value) noexcept {
 } // namespace
 
 std::error_code validate(const ip_key_config& config, config_issue* issue) noexcept {
-    const auto reject = [&](std::string_view name, std::string_view reason) {
-        if (issue != nullptr) {
-            *issue = {name, reason};
-        }
-        return make_error_code(error::invalid_config);
-    };
     if (config.ipv4_prefix > max_v4_prefix) {
-        return reject("ip_key_config.ipv4_prefix", "must be at most 32");
+        return invalid_config(issue, "ip_key_config.ipv4_prefix", "must be at most 32");
     }
     if (config.ipv6_prefix > max_v6_prefix) {
-        return reject("ip_key_config.ipv6_prefix", "must be at most 128");
+        return invalid_config(issue, "ip_key_config.ipv6_prefix", "must be at most 128");
     }
     return {};
 }

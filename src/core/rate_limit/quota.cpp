@@ -10,13 +10,6 @@ namespace {
 // within 73 years of uptime.
 constexpr double max_span_ns = 4.6e18; // < 2^62
 
-std::error_code fail(config_issue* issue, std::string_view field, std::string_view reason) {
-    if (issue != nullptr) {
-        *issue = {field, reason};
-    }
-    return make_error_code(error::invalid_config);
-}
-
 } // namespace
 
 std::error_code validate(const quota& q, quota_use use, config_issue* issue) noexcept {
@@ -24,50 +17,54 @@ std::error_code validate(const quota& q, quota_use use, config_issue* issue) noe
         return {};
     }
     if (q.period().count() <= 0) {
-        return fail(issue, "quota.period", "must be positive");
+        return invalid_config(issue, "quota.period", "must be positive");
     }
     const double count = q.count();
     if (!std::isfinite(count) || !(count > 0.0)) {
-        return fail(issue, "quota.rate",
-                    "must be a positive, finite number of requests per period "
-                    "(quota::unlimited() admits everything)");
+        return invalid_config(issue, "quota.rate",
+                              "must be a positive, finite number of requests per period "
+                              "(quota::unlimited() admits everything)");
     }
     const double interval = static_cast<double>(q.period().count()) / count;
     if (interval < 0.5) {
-        return fail(issue, "quota.rate",
-                    "at most one request per nanosecond can be metered "
-                    "(quota::unlimited() admits everything)");
+        return invalid_config(issue, "quota.rate",
+                              "at most one request per nanosecond can be metered "
+                              "(quota::unlimited() admits everything)");
     }
     if (use != quota_use::token_bucket) {
         if (count != std::floor(count)) {
-            return fail(issue, "quota.rate",
-                        "a window limiter counts whole requests per period "
-                        "(for 0.5/s use quota::per(2s, 1))");
+            return invalid_config(issue, "quota.rate",
+                                  "a window limiter counts whole requests per period "
+                                  "(for 0.5/s use quota::per(2s, 1))");
         }
         if (q.has_explicit_burst()) {
-            return fail(issue, "quota.burst",
-                        "window limiters take no burst: the limit per window is the count");
+            return invalid_config(
+                issue, "quota.burst",
+                "window limiters take no burst: the limit per window is the count");
         }
         const double max_count = use == quota_use::sliding_window ? 1048575.0 : 4294967295.0;
         if (count > max_count) {
-            return fail(issue, "quota.rate",
-                        use == quota_use::sliding_window
-                            ? "a sliding window counts at most 1048575 requests per window"
-                            : "a fixed window counts at most 4294967295 requests per window");
+            return invalid_config(
+                issue, "quota.rate",
+                use == quota_use::sliding_window
+                    ? "a sliding window counts at most 1048575 requests per window"
+                    : "a fixed window counts at most 4294967295 requests per window");
         }
         if (static_cast<double>(q.period().count()) > max_span_ns) {
-            return fail(issue, "quota.period", "must be shorter than 146 years (2^62 ns)");
+            return invalid_config(issue, "quota.period",
+                                  "must be shorter than 146 years (2^62 ns)");
         }
         return {};
     }
     if (q.has_explicit_burst() && q.burst() == 0) {
-        return fail(issue, "quota.burst", "must be at least 1");
+        return invalid_config(issue, "quota.burst", "must be at least 1");
     }
     const double span = std::round(interval) * static_cast<double>(q.burst());
     if (interval > max_span_ns || span > max_span_ns) {
-        return fail(issue, "quota.burst",
-                    "burst × emission interval (the time a full burst takes to refill) must be "
-                    "shorter than 146 years (2^62 ns)");
+        return invalid_config(
+            issue, "quota.burst",
+            "burst × emission interval (the time a full burst takes to refill) must be "
+            "shorter than 146 years (2^62 ns)");
     }
     return {};
 }

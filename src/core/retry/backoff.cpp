@@ -13,24 +13,20 @@ backoff::backoff(backoff_config config) : config_{config} {
 }
 
 std::error_code backoff::validate(const backoff_config& c, config_issue* issue) noexcept {
-    const auto fail = [&](std::string_view field, std::string_view reason) {
-        if (issue != nullptr) {
-            *issue = {field, reason};
-        }
-        return make_error_code(error::invalid_config);
-    };
     if (c.initial <= duration::zero()) {
-        return fail("backoff_config.initial", "must be positive");
+        return invalid_config(issue, "backoff_config.initial", "must be positive");
     }
     if (c.max < c.initial) {
-        return fail("backoff_config.max", "must be at least backoff_config.initial");
+        return invalid_config(issue, "backoff_config.max",
+                              "must be at least backoff_config.initial");
     }
     if (!std::isfinite(c.multiplier) || c.multiplier < 1.0) {
-        return fail("backoff_config.multiplier", "must be finite and at least 1");
+        return invalid_config(issue, "backoff_config.multiplier", "must be finite and at least 1");
     }
     if (c.mode != jitter::none && c.mode != jitter::full && c.mode != jitter::equal &&
         c.mode != jitter::decorrelated) {
-        return fail("backoff_config.mode", "must be one of none, full, equal, decorrelated");
+        return invalid_config(issue, "backoff_config.mode",
+                              "must be one of none, full, equal, decorrelated");
     }
     return {};
 }

@@ -13,17 +13,13 @@ retry_policy::retry_policy(retry_policy_config config)
 }
 
 std::error_code retry_policy::validate(const retry_policy_config& c, config_issue* issue) noexcept {
-    const auto fail = [&](std::string_view field, std::string_view reason) {
-        if (issue != nullptr) {
-            *issue = {field, reason};
-        }
-        return make_error_code(error::invalid_config);
-    };
     if (c.max_attempts == 0) {
-        return fail("retry_policy_config.max_attempts", "must be at least 1 (1: no retries)");
+        return invalid_config(issue, "retry_policy_config.max_attempts",
+                              "must be at least 1 (1: no retries)");
     }
     if (c.deadline < duration::zero()) {
-        return fail("retry_policy_config.deadline", "must not be negative (0: no deadline)");
+        return invalid_config(issue, "retry_policy_config.deadline",
+                              "must not be negative (0: no deadline)");
     }
     if (auto ec = backoff::validate(c.backoff, issue)) {
         // Name the field by the path the user wrote: retry_policy_config.backoff.<field>.

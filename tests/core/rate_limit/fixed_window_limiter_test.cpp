@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/window_race.hpp"
+
 using namespace std::chrono_literals;
 using bulwark::manual_clock;
 using bulwark::quota;
@@ -105,35 +107,9 @@ TEST_CASE("fixed window: no over-admission when threads race across boundaries",
           "[fixed_window][concurrency]") {
     manual_clock clock;
     limiter lim{quota::per_second(50), clock};
-    std::atomic<bool> stop{false};
-    std::atomic<int> started{0};
-    std::atomic<std::uint64_t> admitted{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < 4; ++t) {
-        pool.emplace_back([&] {
-            started.fetch_add(1);
-            while (!stop.load(std::memory_order_relaxed)) {
-                // each thread reads the time before deciding, as callers do
-                if (lim.try_acquire(1, clock.now()).allowed) {
-                    admitted.fetch_add(1);
-                }
-            }
-        });
-    }
-    while (started.load() < 4) {
-        std::this_thread::yield();
-    }
     constexpr int windows = 200;
-    for (int i = 0; i < windows; ++i) {
-        clock.advance(250ms);
-        clock.advance(250ms);
-        clock.advance(500ms);
-    }
-    stop = true;
-    for (auto& t : pool) {
-        t.join();
-    }
+    const auto admitted = bulwark::test::race_across_windows(lim, clock, windows, 1s, 4);
     // windows 0..200 were live: at most 50 each
-    CHECK(admitted.load() <= 50u * (windows + 1));
-    CHECK(admitted.load() > 0);
+    CHECK(admitted <= 50u * (windows + 1));
+    CHECK(admitted > 0);
 }

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/window_race.hpp"
+
 using namespace std::chrono_literals;
 using bulwark::manual_clock;
 using bulwark::quota;
@@ -122,32 +124,9 @@ TEST_CASE("sliding window: no over-admission when threads race across boundaries
           "[sliding_window][concurrency]") {
     manual_clock clock;
     limiter lim{quota::per_second(40), clock};
-    std::atomic<bool> stop{false};
-    std::atomic<int> started{0};
-    std::atomic<std::uint64_t> admitted{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < 4; ++t) {
-        pool.emplace_back([&] {
-            started.fetch_add(1);
-            while (!stop.load(std::memory_order_relaxed)) {
-                if (lim.try_acquire(1, clock.now()).allowed) {
-                    admitted.fetch_add(1);
-                }
-            }
-        });
-    }
-    while (started.load() < 4) {
-        std::this_thread::yield();
-    }
     constexpr int windows = 200;
-    for (int i = 0; i < windows * 4; ++i) {
-        clock.advance(250ms);
-    }
-    stop = true;
-    for (auto& t : pool) {
-        t.join();
-    }
+    const auto admitted = bulwark::test::race_across_windows(lim, clock, windows, 1s, 4);
     // the sliding estimate never admits more than a fixed window would
-    CHECK(admitted.load() <= 40u * (windows + 1));
-    CHECK(admitted.load() > 0);
+    CHECK(admitted <= 40u * (windows + 1));
+    CHECK(admitted > 0);
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 
 namespace bulwark {
 
@@ -216,6 +217,26 @@ protected:
     // measured from `now`. Further behind (a clock that went back) counts as a new window.
     static constexpr std::uint64_t max_stale_windows = 2;
 
+    static constexpr rate_step unlimited_step() noexcept {
+        rate_step s;
+        s.decision.allowed = true;
+        s.decision.remaining = s.decision.limit = rate_decision::unlimited;
+        return s;
+    }
+
+    // The decision in the stored window when `now` lies one or two windows behind it.
+    static constexpr std::optional<rate_step> in_stored_window(std::uint64_t state,
+                                                               std::uint64_t now, const params& p,
+                                                               std::uint64_t n) noexcept {
+        const std::uint64_t index = now / p.window;
+        const std::uint64_t ahead = Derived::windows_ahead(state, index);
+        if (ahead == 0 || ahead > max_stale_windows || !Derived::has_counts(state)) {
+            return std::nullopt;
+        }
+        const std::uint64_t later = (index + ahead) * p.window; // the stored window's start
+        return shifted(Derived::decide(state, later, p, n), later - now);
+    }
+
     static constexpr rate_step shifted(rate_step s, std::uint64_t by) noexcept {
         const auto d = duration{static_cast<duration::rep>(by)};
         if (s.decision.retry_after != rate_decision::never &&
@@ -237,21 +258,26 @@ protected:
 struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
     static constexpr quota_use use = quota_use::fixed_window;
 
+    /// How many windows the stored window is ahead of window `index` (mod 2^32).
+    static constexpr std::uint64_t windows_ahead(std::uint64_t state,
+                                                 std::uint64_t index) noexcept {
+        return static_cast<std::uint32_t>(static_cast<std::uint32_t>(state >> 32) -
+                                          static_cast<std::uint32_t>(index));
+    }
+    static constexpr bool has_counts(std::uint64_t state) noexcept {
+        return (state & 0xFFFFFFFFu) != 0;
+    }
+
     [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
                                                     const params& p, std::uint64_t n) noexcept {
-        rate_step s;
         if (p.unlimited != 0) {
-            s.decision.allowed = true;
-            s.decision.remaining = s.decision.limit = rate_decision::unlimited;
-            return s;
+            return unlimited_step();
         }
+        if (const auto stale = in_stored_window(state, now, p, n)) {
+            return *stale;
+        }
+        rate_step s;
         const std::uint64_t index = now / p.window;
-        const std::uint32_t ahead =
-            static_cast<std::uint32_t>(state >> 32) - static_cast<std::uint32_t>(index);
-        if (ahead != 0 && ahead <= max_stale_windows && (state & 0xFFFFFFFFu) != 0) {
-            const std::uint64_t later = (index + ahead) * p.window; // the stored window's start
-            return shifted(decide(state, later, p, n), later - now);
-        }
         const std::uint64_t into = now - index * p.window;
         const auto w = static_cast<std::uint32_t>(index);
         const std::uint64_t count =
@@ -301,23 +327,24 @@ struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
 struct sliding_window_algorithm : window_algorithm_base<sliding_window_algorithm> {
     static constexpr quota_use use = quota_use::sliding_window;
 
+    /// How many windows the stored window is ahead of window `index` (mod 2^24).
+    static constexpr std::uint64_t windows_ahead(std::uint64_t state,
+                                                 std::uint64_t index) noexcept {
+        return ((state >> 40) - index) & mask24;
+    }
+    static constexpr bool has_counts(std::uint64_t state) noexcept {
+        return (state & ((mask20 << 20) | mask20)) != 0;
+    }
+
     [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
                                                     const params& p, std::uint64_t n) noexcept {
-        rate_step s;
         if (p.unlimited != 0) {
-            s.decision.allowed = true;
-            s.decision.remaining = s.decision.limit = rate_decision::unlimited;
-            return s;
+            return unlimited_step();
         }
-        {
-            const std::uint64_t index = now / p.window;
-            const std::uint64_t ahead = ((state >> 40) - index) & mask24;
-            if (ahead != 0 && ahead <= max_stale_windows &&
-                (state & ((mask20 << 20) | mask20)) != 0) {
-                const std::uint64_t later = (index + ahead) * p.window;
-                return shifted(decide(state, later, p, n), later - now);
-            }
+        if (const auto stale = in_stored_window(state, now, p, n)) {
+            return *stale;
         }
+        rate_step s;
         const view v = current(state, now, p);
         const std::uint64_t w = p.window;
         const std::uint64_t left = w - v.into; // part of the previous window still counted

@@ -140,33 +140,30 @@ public:
     [[nodiscard]] static std::error_code validate(const quota& default_quota,
                                                   const keyed_limiter_config& config,
                                                   config_issue* issue = nullptr) noexcept {
-        const auto fail = [&](std::string_view field, std::string_view reason) {
-            if (issue != nullptr) {
-                *issue = {field, reason};
-            }
-            return make_error_code(error::invalid_config);
-        };
         if (auto ec = bulwark::validate(default_quota, algorithm_type::use, issue)) {
             return ec;
         }
         if (config.max_keys == 0) {
-            return fail("keyed_limiter_config.max_keys", "must be at least 1");
+            return invalid_config(issue, "keyed_limiter_config.max_keys", "must be at least 1");
         }
         if (config.max_keys > (std::size_t{1} << 40)) {
-            return fail("keyed_limiter_config.max_keys", "must be at most 2^40");
+            return invalid_config(issue, "keyed_limiter_config.max_keys", "must be at most 2^40");
         }
         if (config.shards != 0 &&
             ((config.shards & (config.shards - 1)) != 0 || config.shards > config.max_keys)) {
-            return fail("keyed_limiter_config.shards",
-                        "must be 0 (automatic) or a power of two no larger than max_keys");
+            return invalid_config(
+                issue, "keyed_limiter_config.shards",
+                "must be 0 (automatic) or a power of two no larger than max_keys");
         }
         if (config.quota_overrides.size() > 255) {
-            return fail("keyed_limiter_config.quota_overrides", "at most 255 entries");
+            return invalid_config(issue, "keyed_limiter_config.quota_overrides",
+                                  "at most 255 entries");
         }
         for (const auto& [key, q] : config.quota_overrides) {
             if (bulwark::validate(q, algorithm_type::use, nullptr)) {
-                return fail("keyed_limiter_config.quota_overrides",
-                            "every override quota must itself be valid (see validate(quota))");
+                return invalid_config(
+                    issue, "keyed_limiter_config.quota_overrides",
+                    "every override quota must itself be valid (see validate(quota))");
             }
         }
         return {};

@@ -57,17 +57,13 @@ public:
 
     [[nodiscard]] static std::error_code validate(const retry_budget_config& c,
                                                   config_issue* issue = nullptr) noexcept {
-        const auto fail = [&](std::string_view field, std::string_view reason) {
-            if (issue != nullptr) {
-                *issue = {field, reason};
-            }
-            return make_error_code(error::invalid_config);
-        };
         if (!std::isfinite(c.retry_ratio) || c.retry_ratio < 0.0 || c.retry_ratio > 10.0) {
-            return fail("retry_budget_config.retry_ratio", "must be between 0 and 10");
+            return invalid_config(issue, "retry_budget_config.retry_ratio",
+                                  "must be between 0 and 10");
         }
         if (c.window < std::chrono::seconds{1} || c.window > std::chrono::seconds{3600}) {
-            return fail("retry_budget_config.window", "must be between 1 s and 3600 s");
+            return invalid_config(issue, "retry_budget_config.window",
+                                  "must be between 1 s and 3600 s");
         }
         return {};
     }
