@@ -69,6 +69,9 @@ std::optional<duration> parse_retry_after(std::string_view value,
     if (const auto s = digits(value)) {
         return capped_seconds(*s);
     }
+    if (value.size() > 12 && value.find_first_not_of("0123456789") == std::string_view::npos) {
+        return duration{cap}; // a huge delay: capped, never ignored (that would retry early)
+    }
     if (const auto at = imf_fixdate(value)) {
         if (*at <= now) {
             return duration::zero();

@@ -104,6 +104,8 @@ TEST_CASE("async_retry with use_awaitable and HTTP statuses", "[async_retry]") {
     net::io_context ioc;
     flaky attempt{&ioc, 2};
     attempt.status = 503;
+    flaky always_503{&ioc, 100};
+    always_503.status = 503;
     bool done = false;
     net::co_spawn(
         ioc,
@@ -111,6 +113,11 @@ TEST_CASE("async_retry with use_awaitable and HTTP statuses", "[async_retry]") {
             const unsigned n = co_await bulwark::async_retry(ioc.get_executor(), quick, attempt,
                                                              net::use_awaitable);
             CHECK(n == 3);
+            // failing on status alone: the error says why retrying stopped
+            auto [ec, tries] = co_await bulwark::async_retry(ioc.get_executor(), quick, always_503,
+                                                             net::as_tuple(net::use_awaitable));
+            CHECK(ec == bulwark::error::retries_exhausted);
+            CHECK(tries == 4);
             flaky hopeless{&ioc, 100};
             try {
                 co_await bulwark::async_retry(ioc.get_executor(), quick, hopeless,
@@ -247,4 +254,19 @@ TEST_CASE("cancelling a coroutine stops its async_retry during backoff", "[async
     REQUIRE(result);
     CHECK(result->first == net::error::operation_aborted);
     CHECK(result->second == 1);
+}
+
+TEST_CASE("cancelling with_timeout cancels the operation at once", "[with_timeout][cancel]") {
+    net::io_context ioc;
+    net::steady_timer slow{ioc, 1h};
+    net::cancellation_signal signal;
+    std::optional<error_code> result;
+    bulwark::with_timeout(
+        ioc.get_executor(), 1h, [&](auto token) { return slow.async_wait(std::move(token)); },
+        net::bind_cancellation_slot(signal.slot(), [&](error_code ec) { result = ec; }));
+    ioc.poll();
+    signal.emit(net::cancellation_type::terminal);
+    ioc.run(); // returns at once: both branches were cancelled
+    REQUIRE(result);
+    CHECK(*result == net::error::operation_aborted); // cancelled, not timed out
 }

@@ -329,10 +329,14 @@ TEST_CASE("breaker: racing threads get exactly the permitted half-open probes",
         }
         clock.advance(10s);
         std::atomic<int> granted{0};
+        std::atomic<int> ready{0};
         std::vector<std::thread> pool;
         std::vector<breaker::permit> kept[4];
         for (int t = 0; t < 4; ++t) {
             pool.emplace_back([&, t] {
+                ready.fetch_add(1); // start together, so the threads really race
+                while (ready.load() < 4) {
+                }
                 for (int i = 0; i < 50; ++i) {
                     if (auto p = b.try_acquire()) {
                         granted.fetch_add(1);
@@ -382,4 +386,20 @@ TEST_CASE("breaker: concurrent failures open it once and nothing is lost",
     CHECK(b.state() == breaker_state::open);
     CHECK(b.snapshot().not_permitted >= 1);
     CHECK(b.snapshot().not_permitted <= 600);
+}
+
+TEST_CASE("breaker: a stale now in half-open does not count as a long half-open", "[breaker]") {
+    manual_clock clock;
+    auto config = small;
+    config.max_wait_in_half_open = 5s;
+    breaker b{config, clock};
+    for (int i = 0; i < 4; ++i) {
+        CHECK(call(b, clock, call_outcome::failure));
+    }
+    const auto t = clock.now() + 10s;
+    auto probe = b.try_acquire(t + 2ms); // moves to half-open at t + 2 ms
+    CHECK(probe);
+    auto second = b.try_acquire(t + 1ms); // read before the transition: must not wrap around
+    CHECK(second);
+    CHECK(b.state() == breaker_state::half_open);
 }

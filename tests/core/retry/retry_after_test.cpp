@@ -15,6 +15,7 @@ TEST_CASE("Retry-After as delay-seconds", "[retry_after]") {
     CHECK(bulwark::parse_retry_after("120", {}) == bulwark::duration{120s});
     CHECK(bulwark::parse_retry_after(" 0 ", {}) == bulwark::duration{0s});
     CHECK(bulwark::parse_retry_after("999999999", {}) == bulwark::duration{24h}); // capped
+    CHECK(bulwark::parse_retry_after("99999999999999999999", {}) == bulwark::duration{24h});
     CHECK_FALSE(bulwark::parse_retry_after("-5", {}));
     CHECK_FALSE(bulwark::parse_retry_after("1.5", {}));
     CHECK_FALSE(bulwark::parse_retry_after("", {}));

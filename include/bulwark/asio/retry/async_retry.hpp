@@ -64,7 +64,7 @@ public:
             return;
         }
         if (self.cancelled() != boost::asio::cancellation_type::none) {
-            self.complete(ec ? ec : boost::asio::error::operation_aborted, attempts_);
+            self.complete(ec, attempts_); // an attempt that succeeded anyway stays a success
             return;
         }
         const auto now = std::chrono::steady_clock::now();
@@ -72,9 +72,19 @@ public:
                                     attempt_->context.retry_after};
         const retry_decision d = policy_->decide(attempts_, result, started_, now, previous_,
                                                  backoff::unit_interval(rng_()));
-        if (d.verdict != retry_verdict::retry ||
-            (budget_ != nullptr && !budget_->try_acquire(now))) {
-            self.complete(ec, attempts_); // success, a final error, or the last error
+        const bool refused =
+            d.verdict == retry_verdict::retry && budget_ != nullptr && !budget_->try_acquire(now);
+        if (d.verdict != retry_verdict::retry || refused) {
+            // The last error; when the last attempt failed without one (an HTTP status), say why
+            // the retrying stopped instead of completing with a clear error code.
+            boost::system::error_code final_ec = ec;
+            if (!ec && d.verdict != retry_verdict::done) {
+                final_ec = make_boost_error_code(refused ? error::retry_budget_exhausted
+                                                 : d.verdict == retry_verdict::deadline_exceeded
+                                                     ? error::deadline_exceeded
+                                                     : error::retries_exhausted);
+            }
+            self.complete(final_ec, attempts_);
             return;
         }
         previous_ = d.delay;
@@ -127,6 +137,9 @@ private:
  * @param token   completion token for `void(boost::system::error_code ec, unsigned attempts)`
  *
  * Completes with the last attempt's error (clear on success) and the number of attempts made.
+ * When the last attempt failed without an error code (a retryable HTTP status), the error says
+ * why retrying stopped: `error::retries_exhausted`, `error::deadline_exceeded` or
+ * `error::retry_budget_exhausted`.
  * A retry never starts before the server's hint, nor after the policy's deadline.
  *
  * @par Per-Operation Cancellation

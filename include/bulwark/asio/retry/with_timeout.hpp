@@ -3,7 +3,11 @@
 
 #include <bulwark/core/clock.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -20,19 +24,25 @@ struct initiate_with_timeout {
     template <class Handler, class Executor, class Op>
     void operator()(Handler&& handler, const Executor& ex, duration timeout, Op op) const {
         auto timer = std::make_shared<boost::asio::steady_timer>(ex, timeout);
+        // The caller's cancellation slot and executor go to the group, so cancelling this
+        // operation cancels both branches, and the handler runs where the caller expects.
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        auto target = boost::asio::get_associated_executor(handler, ex);
+        auto finish = [timer, handler = std::forward<Handler>(handler)](
+                          std::array<std::size_t, 2> order, boost::system::error_code op_ec,
+                          boost::system::error_code timer_ec) mutable {
+            // Timed out only if the timer really expired first and the operation ended because
+            // of it; an operation that won the race keeps its own result.
+            const bool timed_out =
+                order[0] == 1 && !timer_ec && op_ec == boost::asio::error::operation_aborted;
+            std::move(handler)(timed_out ? boost::system::error_code{boost::asio::error::timed_out}
+                                         : op_ec);
+        };
         boost::asio::experimental::make_parallel_group(std::move(op)(boost::asio::deferred),
                                                        timer->async_wait(boost::asio::deferred))
             .async_wait(boost::asio::experimental::wait_for_one(),
-                        [timer, handler = std::forward<Handler>(handler)](
-                            std::array<std::size_t, 2> order, boost::system::error_code op_ec,
-                            boost::system::error_code) mutable {
-                            // The timer finished first: the operation was cancelled because of
-                            // it, so report the timeout rather than operation_aborted.
-                            std::move(handler)(
-                                order[0] == 1
-                                    ? boost::system::error_code{boost::asio::error::timed_out}
-                                    : op_ec);
-                        });
+                        boost::asio::bind_cancellation_slot(
+                            slot, boost::asio::bind_executor(target, std::move(finish))));
     }
 };
 

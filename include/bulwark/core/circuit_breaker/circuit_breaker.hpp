@@ -44,7 +44,7 @@ struct circuit_breaker_snapshot {
  * A permit dropped without a record counts as ignored, which frees a half-open probe.
  *
  * Hot path: in CLOSED, try_acquire() is one atomic load; record() on the count-based window is a
- * fetch_add, an exchange and one CAS, all lock-free. Results recorded after the state changed
+ * one CAS plus a relaxed byte store, lock-free. Results recorded after the state changed
  * (a permit from an older generation) are ignored.
  *
  * @par Thread Safety
@@ -156,8 +156,10 @@ public:
                 w = state_.load(std::memory_order_acquire);
                 continue;
             case breaker_state::half_open:
-                if (config_.max_wait_in_half_open > duration::zero() &&
-                    t - half_open_since_.load(std::memory_order_relaxed) >=
+                // `t > since`: a `now` read before the transition must not wrap around.
+                if (const auto since = half_open_since_.load(std::memory_order_relaxed);
+                    config_.max_wait_in_half_open > duration::zero() && t > since &&
+                    t - since >=
                         static_cast<std::uint64_t>(config_.max_wait_in_half_open.count())) {
                     trip(w, t); // probes took too long
                     w = state_.load(std::memory_order_acquire);
@@ -312,15 +314,34 @@ private:
                 }
                 return;
             }
-            const std::uint64_t add =
-                1u | (failure ? std::uint64_t{1} << 21 : 0) | (slow ? std::uint64_t{1} << 42 : 0);
-            const auto before =
-                detail::call_counts::unpack(probes_.fetch_add(add, std::memory_order_acq_rel));
-            if (before.calls + 1 != config_.permitted_calls_in_half_open) {
+            // The probe counts carry the generation they belong to (high 16 bits): the first
+            // probe of a round starts them from zero, a probe of an older round is dropped, and
+            // no transition has to reset them (a delayed reset could erase a round's results and
+            // leave half-open waiting forever).
+            const std::uint64_t tag = generation & 0xFFFF;
+            auto counted = probes_.load(std::memory_order_acquire);
+            detail::call_counts done;
+            for (;;) {
+                const std::uint64_t have = counted >> 48;
+                if (have != tag && ((tag - have) & 0xFFFF) >= 0x8000) {
+                    return; // the counts belong to a newer round: this probe is stale
+                }
+                // tag | calls | failures | slow, 16 bits each (at most 65535 probes)
+                const detail::call_counts before =
+                    have == tag ? detail::call_counts{(counted >> 32) & 0xFFFF,
+                                                      (counted >> 16) & 0xFFFF, counted & 0xFFFF}
+                                : detail::call_counts{};
+                done = {before.calls + 1, before.failures + (failure ? 1 : 0),
+                        before.slow + (slow ? 1 : 0)};
+                const std::uint64_t next =
+                    (tag << 48) | (done.calls << 32) | (done.failures << 16) | done.slow;
+                if (probes_.compare_exchange_weak(counted, next, std::memory_order_acq_rel)) {
+                    break;
+                }
+            }
+            if (done.calls != config_.permitted_calls_in_half_open) {
                 return; // not the last probe
             }
-            const detail::call_counts done{before.calls + 1, before.failures + (failure ? 1 : 0),
-                                           before.slow + (slow ? 1 : 0)};
             if (over_threshold(done)) {
                 trip(w, t);
             } else {
@@ -367,8 +388,6 @@ private:
     bool transition(std::uint64_t w, breaker_state to, std::uint64_t t) noexcept {
         if (to == breaker_state::closed) {
             reset_window();
-        } else if (to == breaker_state::open) {
-            probes_.store(0, std::memory_order_relaxed);
         } else if (to == breaker_state::half_open) {
             half_open_since_.store(t, std::memory_order_relaxed);
         }
@@ -409,8 +428,9 @@ private:
     Clock clock_;
     time_point epoch_;
     alignas(64) std::atomic<std::uint64_t> state_{make_word(0, breaker_state::closed)};
-    alignas(64) std::atomic<std::uint64_t> probes_{0}; // half-open outcomes, packed counts
-    std::atomic<std::uint64_t> open_until_{0};         // ns since epoch_
+    // Half-open outcomes: generation tag | calls | failures | slow calls, 16 bits each.
+    alignas(64) std::atomic<std::uint64_t> probes_{0};
+    std::atomic<std::uint64_t> open_until_{0}; // ns since epoch_
     std::atomic<std::uint64_t> half_open_since_{0};
     std::atomic<std::uint32_t> trips_{0};
     std::atomic<std::uint64_t> not_permitted_{0};

@@ -26,9 +26,10 @@ struct call_counts {
  * The last N calls, lock-free with one CAS per record: a single word holds the cursor (20 bits),
  * whether the ring has wrapped (1 bit), and the failure and slow counts (21 bits each); the CAS
  * that advances the cursor also swaps the outgoing slot's outcome for the new one in the counts,
- * and the slot byte is then stored. Calls = N once wrapped, else the cursor. A writer lapped by N
- * other records between its CAS and its slot store would miscount one outcome: with N at least
- * the number of threads, that cannot happen in practice.
+ * and the slot byte is then stored. Calls = N once wrapped, else the cursor. A writer preempted
+ * between its CAS and its slot store lets the writer one lap later read the slot's older outcome:
+ * the counts can then be off by one for a while (clamped to [0, N], so the rates stay in range
+ * and the word is never corrupted) until those slots are overwritten again or the window resets.
  */
 class count_window {
 public:
@@ -41,10 +42,13 @@ public:
             const std::uint64_t index = (word >> 42) & cursor_mask;
             const bool wrapped = ((word >> 62) & 1u) != 0;
             const std::uint8_t old = wrapped ? slots_[index].load(std::memory_order_relaxed) : 0;
+            // Clamped: a writer preempted between its CAS and its slot store can let another
+            // writer subtract the same outgoing outcome twice; the counts then stay bounded
+            // (never negative, never above the window) and can never spill into the cursor bits.
             const std::uint64_t failures =
-                (word & count_mask) + (failure ? 1 : 0) - ((old & 2u) != 0 ? 1 : 0);
+                adjust(word & count_mask, failure, (old & 2u) != 0, size_);
             const std::uint64_t slows =
-                ((word >> 21) & count_mask) + (slow ? 1 : 0) - ((old & 4u) != 0 ? 1 : 0);
+                adjust((word >> 21) & count_mask, slow, (old & 4u) != 0, size_);
             const std::uint64_t next = index + 1 == size_ ? 0 : index + 1;
             const bool now_wrapped = wrapped || index + 1 == size_;
             const std::uint64_t desired = failures | (slows << 21) | (next << 42) |
@@ -76,6 +80,17 @@ public:
 private:
     static constexpr std::uint64_t count_mask = (std::uint64_t{1} << 21) - 1;
     static constexpr std::uint64_t cursor_mask = (std::uint64_t{1} << 20) - 1;
+
+    static constexpr std::uint64_t adjust(std::uint64_t count, bool add, bool remove,
+                                          std::uint64_t max) noexcept {
+        if (remove && count > 0) {
+            --count;
+        }
+        if (add && count < max) {
+            ++count;
+        }
+        return count;
+    }
     std::uint64_t size_;
     std::unique_ptr<std::atomic<std::uint8_t>[]> slots_;
     alignas(64) std::atomic<std::uint64_t> word_{0};
