@@ -403,3 +403,24 @@ TEST_CASE("breaker: a stale now in half-open does not count as a long half-open"
     CHECK(second);
     CHECK(b.state() == breaker_state::half_open);
 }
+
+TEST_CASE("breaker: jitter never pushes the open wait past its cap", "[breaker]") {
+    for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+        manual_clock clock;
+        auto config = small;
+        config.open_wait_multiplier = 2;
+        config.max_wait_in_open = 15s;
+        config.open_wait_jitter = 0.5;
+        config.seed = seed;
+        breaker b{config, clock};
+        for (int i = 0; i < 4; ++i) {
+            CHECK(call(b, clock, call_outcome::failure));
+        }
+        for (int trip = 1; trip < 4; ++trip) {
+            CHECK(b.snapshot().open_remaining <= 15s);
+            clock.advance(b.snapshot().open_remaining);
+            CHECK(call(b, clock, call_outcome::failure)); // the probe fails: reopens
+        }
+        CHECK(b.snapshot().open_remaining <= 15s);
+    }
+}

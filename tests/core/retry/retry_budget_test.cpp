@@ -93,3 +93,12 @@ TEST_CASE("retry budget: concurrent requests are all counted", "[retry_budget][c
     CHECK(admitted.load() <= 10000 + 3);
     CHECK(b.snapshot().retries == static_cast<std::uint64_t>(admitted.load()));
 }
+
+TEST_CASE("retry budget: the ratio is not lost to binary rounding", "[retry_budget]") {
+    manual_clock clock;
+    budget b{{.retry_ratio = 0.29, .min_retries_per_second = 0, .window = 10s}, clock};
+    for (int i = 0; i < 100; ++i) {
+        b.record_request();
+    }
+    CHECK(b.snapshot().allowed == 29);
+}

@@ -379,6 +379,10 @@ private:
             z ^= z >> 31;
             const double u = static_cast<double>(z >> 11) * 0x1.0p-53; // [0, 1)
             wait *= 1.0 + config_.open_wait_jitter * (2.0 * u - 1.0);
+            if (config_.open_wait_multiplier > 1.0) {
+                // the cap holds after the spread too
+                wait = std::min(wait, static_cast<double>(config_.max_wait_in_open.count()));
+            }
         }
         return static_cast<std::uint64_t>(std::max(1.0, wait));
     }

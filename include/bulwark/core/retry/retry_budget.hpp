@@ -95,9 +95,10 @@ public:
                 s.retries += retries(word);
             }
         }
-        s.allowed =
-            static_cast<std::uint64_t>(config_.min_retries_per_second) * window +
-            static_cast<std::uint64_t>(config_.retry_ratio * static_cast<double>(s.requests));
+        // + 1e-9: 0.29 × 100 is 28.999999999999996 in binary floating point, and means 29
+        s.allowed = static_cast<std::uint64_t>(config_.min_retries_per_second) * window +
+                    static_cast<std::uint64_t>(
+                        config_.retry_ratio * static_cast<double>(s.requests) + 1e-9);
         return s;
     }
     [[nodiscard]] retry_budget_snapshot snapshot() const noexcept { return snapshot(clock_.now()); }
