@@ -26,6 +26,12 @@ bool call(breaker& b, manual_clock& clock, call_outcome o, bulwark::duration d =
     return true;
 }
 //! [permit]
+// Four failures: opens a breaker configured with `small`.
+void open_with_failures(breaker& b, manual_clock& clock) {
+    for (int i = 0; i < 4; ++i) {
+        CHECK(call(b, clock, call_outcome::failure));
+    }
+}
 const bulwark::circuit_breaker_config small{.failure_rate_threshold = 50,
                                             .window_size = 4,
                                             .minimum_calls = 4,
@@ -110,9 +116,7 @@ TEST_CASE("breaker: half-open admits exactly the probes and closes on success", 
                               bulwark::to_string(to));
     };
     breaker b{config, clock};
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     clock.advance(10s - 1ns);
     CHECK_FALSE(b.try_acquire());
     clock.advance(1ns);
@@ -138,9 +142,7 @@ TEST_CASE("breaker: failed probes reopen it with a growing, capped wait", "[brea
     config.open_wait_multiplier = 2;
     config.max_wait_in_open = 30s;
     breaker b{config, clock};
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     CHECK(b.snapshot().open_remaining == 10s);
     for (const auto expected : {20s, 30s, 30s}) {
         clock.advance(b.snapshot().open_remaining);
@@ -160,9 +162,7 @@ TEST_CASE("breaker: failed probes reopen it with a growing, capped wait", "[brea
 TEST_CASE("breaker: an ignored probe frees its place", "[breaker]") {
     manual_clock clock;
     breaker b{small, clock};
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     clock.advance(10s);
     auto p1 = b.try_acquire();
     auto p2 = b.try_acquire();
@@ -180,9 +180,7 @@ TEST_CASE("breaker: half-open that lasts too long reopens", "[breaker]") {
     auto config = small;
     config.max_wait_in_half_open = 5s;
     breaker b{config, clock};
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     clock.advance(10s);
     auto stuck = b.try_acquire(); // a probe that never returns
     CHECK(stuck);
@@ -197,9 +195,7 @@ TEST_CASE("breaker: results of permits from before a transition are ignored", "[
     manual_clock clock;
     breaker b{small, clock};
     auto slow_permit = b.try_acquire();
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     clock.advance(10s);
     auto probe = b.try_acquire();
     slow_permit.record(call_outcome::failure, clock.now()); // from the closed period
@@ -324,9 +320,7 @@ TEST_CASE("breaker: racing threads get exactly the permitted half-open probes",
         auto config = small;
         config.permitted_calls_in_half_open = 5;
         breaker b{config, clock};
-        for (int i = 0; i < 4; ++i) {
-            CHECK(call(b, clock, call_outcome::failure));
-        }
+        open_with_failures(b, clock);
         clock.advance(10s);
         std::atomic<int> granted{0};
         std::atomic<int> ready{0};
@@ -393,9 +387,7 @@ TEST_CASE("breaker: a stale now in half-open does not count as a long half-open"
     auto config = small;
     config.max_wait_in_half_open = 5s;
     breaker b{config, clock};
-    for (int i = 0; i < 4; ++i) {
-        CHECK(call(b, clock, call_outcome::failure));
-    }
+    open_with_failures(b, clock);
     const auto t = clock.now() + 10s;
     auto probe = b.try_acquire(t + 2ms); // moves to half-open at t + 2 ms
     CHECK(probe);
@@ -413,9 +405,7 @@ TEST_CASE("breaker: jitter never pushes the open wait past its cap", "[breaker]"
         config.open_wait_jitter = 0.5;
         config.seed = seed;
         breaker b{config, clock};
-        for (int i = 0; i < 4; ++i) {
-            CHECK(call(b, clock, call_outcome::failure));
-        }
+        open_with_failures(b, clock);
         for (int trip = 1; trip < 4; ++trip) {
             CHECK(b.snapshot().open_remaining <= 15s);
             clock.advance(b.snapshot().open_remaining);

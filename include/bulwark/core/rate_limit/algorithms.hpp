@@ -191,16 +191,28 @@ struct window_algorithm_base {
                 static_cast<std::uint64_t>(q.count()), 0, 0};
     }
 
+    /// Unlimited quotas and stale times first, then the algorithm's own decision.
+    [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
+                                                    const params& p, std::uint64_t n) noexcept {
+        if (p.unlimited != 0) {
+            return unlimited_step();
+        }
+        if (const auto stale = in_stored_window(state, now, p, n)) {
+            return *stale;
+        }
+        return Derived::decide_current(state, now, p, n);
+    }
+
     [[nodiscard]] static constexpr rate_admission admit(std::uint64_t state, std::uint64_t now,
                                                         const params& p, std::uint64_t n) noexcept {
-        const rate_step s = Derived::decide(state, now, p, n);
+        const rate_step s = decide(state, now, p, n);
         return {s.state, s.decision.allowed, s.write};
     }
 
     [[nodiscard]] static constexpr rate_decision describe(std::uint64_t state, std::uint64_t now,
                                                           const params& p, std::uint64_t n,
                                                           const rate_admission&) noexcept {
-        return Derived::decide(state, now, p, n).decision;
+        return decide(state, now, p, n).decision;
     }
 
     /// Counts carry over while the window length stays; a new length starts a fresh window
@@ -234,7 +246,7 @@ protected:
             return std::nullopt;
         }
         const std::uint64_t later = (index + ahead) * p.window; // the stored window's start
-        return shifted(Derived::decide(state, later, p, n), later - now);
+        return shifted(decide(state, later, p, n), later - now);
     }
 
     static constexpr rate_step shifted(rate_step s, std::uint64_t by) noexcept {
@@ -268,14 +280,10 @@ struct fixed_window_algorithm : window_algorithm_base<fixed_window_algorithm> {
         return (state & 0xFFFFFFFFu) != 0;
     }
 
-    [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
-                                                    const params& p, std::uint64_t n) noexcept {
-        if (p.unlimited != 0) {
-            return unlimited_step();
-        }
-        if (const auto stale = in_stored_window(state, now, p, n)) {
-            return *stale;
-        }
+    /// The decision when `now` is in the stored window or later (see window_algorithm_base).
+    [[nodiscard]] static constexpr rate_step decide_current(std::uint64_t state, std::uint64_t now,
+                                                            const params& p,
+                                                            std::uint64_t n) noexcept {
         rate_step s;
         const std::uint64_t index = now / p.window;
         const std::uint64_t into = now - index * p.window;
@@ -336,14 +344,10 @@ struct sliding_window_algorithm : window_algorithm_base<sliding_window_algorithm
         return (state & ((mask20 << 20) | mask20)) != 0;
     }
 
-    [[nodiscard]] static constexpr rate_step decide(std::uint64_t state, std::uint64_t now,
-                                                    const params& p, std::uint64_t n) noexcept {
-        if (p.unlimited != 0) {
-            return unlimited_step();
-        }
-        if (const auto stale = in_stored_window(state, now, p, n)) {
-            return *stale;
-        }
+    /// The decision when `now` is in the stored window or later (see window_algorithm_base).
+    [[nodiscard]] static constexpr rate_step decide_current(std::uint64_t state, std::uint64_t now,
+                                                            const params& p,
+                                                            std::uint64_t n) noexcept {
         rate_step s;
         const view v = current(state, now, p);
         const std::uint64_t w = p.window;

@@ -17,7 +17,6 @@ public:
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
 private:
-    friend struct rate_limit_headers;
     friend BULWARK_CORE_API struct rate_limit_headers
     make_rate_limit_headers(const rate_decision&, std::string_view) noexcept;
     char data_[80] = {};

@@ -29,7 +29,8 @@ enum class retry_verdict {
     done,               ///< the result is not a retryable failure (a success, or a final error)
     attempts_exhausted, ///< max_attempts reached
     deadline_exceeded,  ///< the next attempt could not start before the deadline
-    budget_exhausted,   ///< the retry budget refused (decided by the caller that holds it)
+    // (A retry budget's refusal is decided by whoever holds the budget: async_retry reports
+    // it as error::retry_budget_exhausted.)
 };
 
 /// A retry_policy's answer.
