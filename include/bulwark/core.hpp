@@ -23,6 +23,8 @@
 #include <bulwark/core/retry/retry_after.hpp>
 #include <bulwark/core/retry/retry_budget.hpp>
 #include <bulwark/core/retry/retry_policy.hpp>
+#include <bulwark/core/security_headers/content_security_policy.hpp>
+#include <bulwark/core/security_headers/security_headers.hpp>
 #include <bulwark/version.hpp>
 
 #endif
