@@ -8,6 +8,7 @@
 #include <bulwark/asio/rate_limit/async_acquire.hpp>
 #include <bulwark/asio/retry/async_retry.hpp>
 #include <bulwark/asio/retry/with_timeout.hpp>
+#include <bulwark/asio/shutdown/graceful_shutdown.hpp>
 #include <bulwark/core.hpp>
 
 #endif
