@@ -4,7 +4,20 @@
 // Umbrella header of bulwark::http: the Boost.Beast middleware layer.
 
 #include <bulwark/asio.hpp>
+#include <bulwark/http/client_address.hpp>
+#include <bulwark/http/cors/cors.hpp>
+#include <bulwark/http/message.hpp>
+#include <bulwark/http/pipeline.hpp>
 #include <bulwark/http/problem.hpp>
+#include <bulwark/http/rate_limit/in_flight_limit.hpp>
+#include <bulwark/http/rate_limit/rate_limit.hpp>
+#include <bulwark/http/request_context.hpp>
+#include <bulwark/http/request_id/request_id.hpp>
+#include <bulwark/http/router.hpp>
+#include <bulwark/http/security_headers/security_headers.hpp>
+#include <bulwark/http/server.hpp>
+#include <bulwark/http/session.hpp>
+#include <bulwark/http/size_limit/size_limits.hpp>
 #include <bulwark/telemetry.hpp>
 
 #endif

@@ -1,0 +1,387 @@
+#include <bulwark/http/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <array>
+#include <type_traits>
+
+#include "server_core.hpp"
+
+namespace bulwark::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bh = boost::beast::http;
+using tcp = net::ip::tcp;
+using tcp_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+// The answer to a failed header or body read, or 0 when there is nobody to answer (the peer
+// closed or reset the connection, or went quiet before sending a byte of this request).
+unsigned status_for_read_error(const beast::error_code& ec) {
+    if (ec == bh::error::header_limit) {
+        return 431;
+    }
+    if (ec == bh::error::body_limit) {
+        return 413;
+    }
+    // beast::error::timeout (tcp_stream's expiry) has closed the socket: nobody to answer.
+    // Header and body deadlines are read_deadline's, which keep the socket for the 408.
+    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() &&
+        ec != bh::error::end_of_stream && ec != bh::error::partial_message) {
+        return 400; // any other parse error: malformed request
+    }
+    return 0;
+}
+
+std::string_view detail_for(unsigned status) {
+    switch (status) {
+    case 400: return "The request is not valid HTTP/1.1.";
+    case 408: return "The request was not received in time.";
+    case 413: return "The request body is larger than this resource accepts.";
+    case 431: return "The request header is larger than this server accepts.";
+    default: return {};
+    }
+}
+
+bool expects_continue(const request_header& h) {
+    const auto it = h.find(bh::field::expect);
+    if (it == h.end()) {
+        return false;
+    }
+    const auto value = it->value();
+    return beast::iequals(value, "100-continue");
+}
+
+boost::asio::ip::address normalized(const boost::asio::ip::address& a) {
+    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; logs and keys want a.b.c.d.
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+    }
+    return a;
+}
+
+// A total deadline for reading a header or a body that, unlike tcp_stream's own expiry (which
+// closes the socket), only cancels the read: the session can still answer 408.
+class read_deadline {
+public:
+    read_deadline(const net::any_io_executor& strand, tcp::socket& socket) : timer_{strand} {
+        state_->socket = &socket;
+    }
+    ~read_deadline() {
+        state_->socket = nullptr;
+        timer_.cancel();
+    }
+    read_deadline(const read_deadline&) = delete;
+    read_deadline& operator=(const read_deadline&) = delete;
+
+    void arm(duration d) {
+        state_->fired = false;
+        const auto generation = ++state_->generation;
+        timer_.expires_after(d);
+        timer_.async_wait([s = state_, generation](const beast::error_code& ec) {
+            if (!ec && s->generation == generation && s->socket != nullptr) {
+                s->fired = true;
+                beast::error_code ignored;
+                s->socket->cancel(ignored);
+            }
+        });
+    }
+    /// Stops the deadline; true if it fired (the read was cut off by it).
+    bool disarm() {
+        ++state_->generation;
+        timer_.cancel();
+        return state_->fired;
+    }
+
+private:
+    struct state {
+        bool fired = false;
+        std::uint64_t generation = 0;
+        tcp::socket* socket = nullptr;
+    };
+    net::steady_timer timer_;
+    std::shared_ptr<state> state_ = std::make_shared<state>();
+};
+
+template <class Stream>
+net::awaitable<void> close_stream(Stream& stream, const session_config& cfg) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+        // close_notify, bounded: a peer that does not answer must not hold the coroutine.
+        lowest.expires_after(std::min<duration>(cfg.write_timeout, std::chrono::seconds{2}));
+        co_await stream.async_shutdown(tuple_awaitable);
+    } else {
+        beast::error_code ignored;
+        lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        // Lingering close: closing with unread input makes the kernel send a reset, which can
+        // destroy the response (a 413, a 408) before the client reads it. Read and discard
+        // what the client still sends, for at most a second and 1 MiB.
+        lowest.expires_after(std::min<duration>(cfg.write_timeout, std::chrono::seconds{1}));
+        std::array<char, 16 * 1024> sink{};
+        std::size_t discarded = 0;
+        while (discarded < 1024 * 1024) {
+            const auto [ec, n] = co_await lowest.async_read_some(
+                net::buffer(sink.data(), sink.size()), tuple_awaitable);
+            if (ec) {
+                break;
+            }
+            discarded += n;
+        }
+    }
+    lowest.close();
+}
+
+template <class Stream>
+net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
+                           std::shared_ptr<live_connection> live) {
+    constexpr bool secure = std::is_same_v<Stream, tls_stream>;
+    const auto& cfg = core->config.session;
+    auto& lowest = beast::get_lowest_layer(stream);
+    beast::error_code ec;
+    const auto peer = normalized(lowest.socket().remote_endpoint(ec).address());
+    if (ec) {
+        co_return;
+    }
+    live->close_socket = [&lowest] { lowest.close(); };
+
+    if constexpr (secure) {
+        lowest.expires_after(cfg.handshake_timeout);
+        const auto [hs_ec] =
+            co_await stream.async_handshake(net::ssl::stream_base::server, tuple_awaitable);
+        if (hs_ec) {
+            lowest.close();
+            co_return;
+        }
+    }
+
+    beast::flat_buffer buffer;
+    request_context ctx;
+    const steady_clock_source clock;
+    read_deadline deadline{lowest.get_executor(), lowest.socket()};
+    for (std::uint64_t ordinal = 1;; ++ordinal) {
+        // Between requests: idle. Wait for the first byte under the idle deadline, so a drain
+        // can close this connection without cutting a request in half.
+        if (buffer.size() == 0) {
+            live->idle = true;
+            if (core->draining.load()) {
+                break;
+            }
+            lowest.expires_after(ordinal == 1 ? std::min(cfg.header_timeout, cfg.idle_timeout)
+                                              : cfg.idle_timeout);
+            const auto [read_ec, n] =
+                co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+            if (read_ec) {
+                break; // idle timeout, peer closed, or closed by a drain: no response owed
+            }
+            buffer.commit(n);
+        }
+        live->idle = false;
+
+        bh::request_parser<bh::string_body> parser;
+        parser.header_limit(cfg.header_limit);
+        parser.body_limit(boost::none); // set from the header phase's verdict, before the body
+        lowest.expires_never();
+        deadline.arm(cfg.header_timeout);
+        const auto [header_ec, header_bytes] =
+            co_await bh::async_read_header(stream, buffer, parser, tuple_awaitable);
+        const bool header_late = deadline.disarm();
+
+        request_context::identity id;
+        id.peer = peer;
+        id.client = peer;
+        id.secure = secure;
+        id.start = clock.now(); // the one clock read every limiter and timer of this request uses
+        id.body_limit = cfg.body_limit;
+        id.ordinal = ordinal;
+        id.ids = &core->ids;
+
+        response res;
+        bool close_after = false; // unread request bytes, or a failed read: cannot continue
+        bool head = false;
+        auto& req = parser.get();
+        if (header_ec) {
+            const unsigned status = header_late ? 408 : status_for_read_error(header_ec);
+            if (status == 0) {
+                break;
+            }
+            id.http_version = 11;
+            id.keep_alive = false;
+            ctx.reset(id);
+            ctx.set_route("unmatched");
+            ctx.reject({.status = status, .detail = detail_for(status)}, "session");
+            res = ctx.take_response();
+            close_after = true;
+        } else {
+            id.http_version = req.version();
+            id.keep_alive = req.keep_alive();
+            id.client = cfg.client_address.trusted_proxies.empty()
+                            ? peer
+                            : normalized(core->resolver.resolve(peer, req));
+            ctx.reset(id);
+            head = req.method() == bh::verb::head;
+            const auto match = core->routes.match(ctx, req);
+            if (core->pipeline.on_header(ctx, req) == action::respond) {
+                res = ctx.take_response();
+                close_after = !parser.is_done();
+            } else if (match.matched == nullptr) {
+                if (match.path_known) {
+                    ctx.reject({.status = 405,
+                                .detail = "This resource does not support the "
+                                          "request's method."},
+                               "router");
+                    res = ctx.take_response();
+                    res.set(bh::field::allow, match.allow);
+                } else {
+                    ctx.reject({.status = 404, .detail = "No resource at this path."}, "router");
+                    res = ctx.take_response();
+                }
+                close_after = !parser.is_done();
+            } else if (const auto length = parser.content_length();
+                       length && *length > ctx.body_limit()) {
+                // Refused before a body byte is read (and before 100 Continue invites it).
+                ctx.reject({.status = 413, .detail = detail_for(413)}, "session");
+                res = ctx.take_response();
+                close_after = true;
+            } else {
+                bool body_ok = true;
+                if (!parser.is_done() && req.version() >= 11 && expects_continue(req)) {
+                    bh::response<bh::empty_body> go_on{bh::status::continue_, 11};
+                    lowest.expires_after(cfg.write_timeout);
+                    const auto [cont_ec, cont_n] =
+                        co_await bh::async_write(stream, go_on, tuple_awaitable);
+                    body_ok = !cont_ec;
+                }
+                beast::error_code body_ec;
+                bool body_late = false;
+                if (body_ok && !parser.is_done()) {
+                    parser.body_limit(ctx.body_limit());
+                    lowest.expires_never();
+                    deadline.arm(cfg.body_timeout);
+                    const auto [read_ec, n] =
+                        co_await bh::async_read(stream, buffer, parser, tuple_awaitable);
+                    body_late = deadline.disarm();
+                    body_ec = read_ec;
+                }
+                if (!body_ok) {
+                    break;
+                }
+                if (body_ec) {
+                    const unsigned status = body_late ? 408 : status_for_read_error(body_ec);
+                    if (status == 0) {
+                        ctx.set_finish(clock.now());
+                        ctx.set_result(outcome::aborted, 0, 0, 0);
+                        core->pipeline.on_complete(ctx);
+                        ctx.release();
+                        break;
+                    }
+                    ctx.reject({.status = status, .detail = detail_for(status)}, "session");
+                    res = ctx.take_response();
+                    close_after = true;
+                } else if (core->pipeline.on_request(ctx, req) == action::respond) {
+                    res = ctx.take_response();
+                } else {
+                    bool failed = false;
+                    try {
+                        if (match.matched->sync) {
+                            res = match.matched->sync(ctx, req);
+                        } else {
+                            res = co_await match.matched->async(ctx, req);
+                        }
+                    } catch (...) {
+                        failed = true;
+                        core->handler_exceptions.fetch_add(1, std::memory_order_relaxed);
+                        if (core->config.on_handler_exception) {
+                            core->config.on_handler_exception(ctx, std::current_exception());
+                        }
+                    }
+                    if (failed) {
+                        // The exception's text stays in the server's logs.
+                        ctx.reject(
+                            {.status = 500, .detail = "The server could not complete the request."},
+                            "handler");
+                        res = ctx.take_response();
+                    }
+                }
+            }
+        }
+
+        core->pipeline.on_response(ctx, res);
+        const bool keep =
+            !close_after && ctx.keep_alive() && res.keep_alive() && !core->draining.load() &&
+            (cfg.max_requests_per_connection == 0 || ordinal < cfg.max_requests_per_connection);
+        res.keep_alive(keep);
+        res.version(ctx.http_version() == 10 ? 10 : 11);
+        if (head) {
+            // HEAD: the GET response's headers, Content-Length included, without the body.
+            res.prepare_payload();
+            const auto length = res.body().size();
+            res.body().clear();
+            res.content_length(length);
+        } else if (!res.chunked()) {
+            res.prepare_payload();
+        }
+        core->requests.fetch_add(1, std::memory_order_relaxed); // before the client can see it
+        lowest.expires_after(cfg.write_timeout);
+        const auto [write_ec, written] = co_await bh::async_write(stream, res, tuple_awaitable);
+        ctx.set_finish(clock.now());
+        ctx.set_result(write_ec ? outcome::write_failed : outcome::completed, res.result_int(),
+                       req.body().size(), head ? 0 : res.body().size());
+        core->pipeline.on_complete(ctx);
+        ctx.release();
+        if (write_ec || !keep) {
+            break;
+        }
+    }
+    live->idle = false;
+    co_await close_stream(stream, cfg);
+}
+
+template <class Stream>
+net::awaitable<void> run(std::shared_ptr<server::core> core, Stream stream,
+                         std::list<std::shared_ptr<live_connection>>::iterator registration) {
+    const auto live = *registration;
+    // Tracked until the connection closes, so a drain waits for it.
+    auto work = core->shutdown != nullptr ? core->shutdown->track() : graceful_shutdown::work{};
+    try {
+        co_await serve(core, stream, live);
+    } catch (...) {
+        // Out of memory or a bug: drop this connection, keep the server.
+    }
+    live->close_socket = nullptr;
+    core->connection_closed(registration);
+}
+
+} // namespace
+
+void start_session(const std::shared_ptr<server::core>& core, tcp::socket socket,
+                   net::ssl::context* tls,
+                   std::list<std::shared_ptr<live_connection>>::iterator registration) {
+    const auto strand = (*registration)->strand;
+    if (tls != nullptr) {
+        net::co_spawn(strand, run(core, tls_stream{std::move(socket), *tls}, registration),
+                      net::detached);
+    } else {
+        net::co_spawn(strand, run(core, tcp_stream{std::move(socket)}, registration),
+                      net::detached);
+    }
+}
+
+} // namespace bulwark::http
