@@ -17,6 +17,8 @@ struct graceful_shutdown::state {
     boost::asio::steady_timer timer;
     std::uint64_t generation = 0;
     bool destroyed = false;
+    bool callbacks_done = false; // the drain callbacks have run; only then can it be drained
+    bool forced = false;         // a second signal: no more waiting
     boost::asio::steady_timer::time_point deadline = boost::asio::steady_timer::time_point::max();
     std::vector<std::function<void()>> callbacks; // guarded by mutex until draining begins
 
@@ -107,20 +109,26 @@ void graceful_shutdown::begin_drain(const std::shared_ptr<state>& s, int signal_
         return;
     }
     s->signal.store(signal_number);
-    std::vector<std::function<void()>> callbacks;
-    {
-        const std::lock_guard lock{s->mutex};
-        s->deadline =
-            boost::asio::steady_timer::clock_type::now() +
-            std::chrono::duration_cast<boost::asio::steady_timer::duration>(s->drain_timeout);
-        ++s->generation;
-        s->timer.expires_at(s->deadline); // cancels current waits: they poll again
-        callbacks.swap(s->callbacks);
-    }
-    boost::asio::post(s->executor, [callbacks = std::move(callbacks)] {
+    // The callbacks (stop accepting, close idle connections) run before any waiter can see the
+    // drain as finished: a waiter that stopped the io_context first would skip them.
+    boost::asio::post(s->executor, [s] {
+        std::vector<std::function<void()>> callbacks;
+        {
+            const std::lock_guard lock{s->mutex};
+            callbacks.swap(s->callbacks);
+        }
         for (const auto& callback : callbacks) {
             callback();
         }
+        const std::lock_guard lock{s->mutex};
+        s->callbacks_done = true;
+        s->deadline = boost::asio::steady_timer::clock_type::now();
+        if (!s->forced) {
+            s->deadline +=
+                std::chrono::duration_cast<boost::asio::steady_timer::duration>(s->drain_timeout);
+        }
+        ++s->generation;
+        s->timer.expires_at(s->deadline); // cancels current waits: they poll again
     });
 }
 
@@ -162,7 +170,7 @@ graceful_shutdown::poll_result graceful_shutdown::poll(const state& s) noexcept 
     if (s.destroyed) {
         return poll_result::destroyed;
     }
-    if (!s.draining.load()) {
+    if (!s.draining.load() || !s.callbacks_done) {
         return poll_result::waiting;
     }
     if (s.in_flight.load() == 0) {

@@ -19,11 +19,13 @@ using namespace std::chrono_literals;
 
 TEST_CASE("drain runs callbacks once and completes when the last work ends", "[shutdown]") {
     net::io_context ioc;
+    //! [track]
     bulwark::graceful_shutdown shutdown{ioc.get_executor(), {.drain_timeout = 60s, .signals = {}}};
     int callbacks = 0;
     shutdown.on_drain([&] { ++callbacks; });
     auto first = shutdown.track();
     auto second = shutdown.track();
+    //! [track]
     CHECK(shutdown.in_flight() == 2);
 
     std::optional<boost::system::error_code> result;
@@ -121,4 +123,23 @@ TEST_CASE("a negative drain timeout is refused naming the field", "[shutdown]") 
     CHECK(issue.field == "graceful_shutdown_config.drain_timeout");
     CHECK_THROWS_AS(bulwark::graceful_shutdown(ioc.get_executor(), {.drain_timeout = -1s}),
                     std::system_error);
+}
+
+TEST_CASE("drain callbacks run before a waiter can see the drain finished", "[shutdown]") {
+    // With no tracked work the drain is over at once; a waiter that stops the io_context on
+    // completion (as main() does) must still not skip the callbacks (stop accepting...).
+    net::io_context ioc;
+    bulwark::graceful_shutdown shutdown{ioc.get_executor(), {.signals = {}}};
+    bool callback_ran = false;
+    shutdown.on_drain([&] { callback_ran = true; });
+    bool completed_after_callback = false;
+    shutdown.async_wait_drained([&](boost::system::error_code ec) {
+        completed_after_callback = !ec && callback_ran;
+        ioc.stop();
+    });
+    ioc.poll();
+    shutdown.drain();
+    ioc.run_for(5s);
+    CHECK(callback_ran);
+    CHECK(completed_after_callback);
 }
