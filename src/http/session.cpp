@@ -281,6 +281,10 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
                     body_ec = read_ec;
                 }
                 if (!body_ok) {
+                    ctx.set_finish(clock.now());
+                    ctx.set_result(outcome::aborted, 0, 0, 0);
+                    core->pipeline.on_complete(ctx);
+                    ctx.release();
                     break;
                 }
                 if (body_ec) {

@@ -70,7 +70,8 @@ template <class... M>
 class pipeline {
 public:
     pipeline() = default;
-    explicit pipeline(M... middlewares) : stack_{std::move(middlewares)...} {}
+    explicit pipeline(M... middlewares) requires(sizeof...(M) > 0)
+        : stack_{std::move(middlewares)...} {}
 
     action on_header(request_context& ctx, request_header& h) { return header_from<0>(ctx, h); }
     action on_request(request_context& ctx, request& r) { return request_from<0>(ctx, r); }
