@@ -1,53 +1,51 @@
 // bulwark-example-server: the server scripts/demo runs.
 //
-// A Boost.Beast HTTP/1.1 server on C++20 coroutines that uses what bulwark offers so far:
-// parser limits that are finite by default (8 KiB header, 1 MiB body, 30 s per read), a
-// per-client rate limit (GCRA per IPv4 address / IPv6 /64, bounded table) answered with 429 and
-// the RateLimit headers, RFC 9457 problem+json for every error, and a Prometheus endpoint with
-// bulwark's build info. Each later component is wired in here as it lands.
+// bulwark's ready-made HTTP/1.1 server (plain or TLS) with every middleware that exists wired
+// in the recommended order (docs/pipeline-order.md): security headers, request ids, CORS,
+// size limits, a per-client rate limit and an in-flight limit; problem+json for every error;
+// graceful shutdown on SIGTERM/SIGINT; a Prometheus endpoint. Each later component is wired in
+// here as it lands.
 //
-// Usage: bulwark-example-server [--address 127.0.0.1] [--port 8080] [--client-rate 100]
-//        --port 0 picks a free port; the chosen one is printed on the first line of stdout.
-//        --client-rate: requests per second per client, also the burst.
+// Routes: GET /            hello
+//         GET /version     {"version": ...}
+//         GET /metrics     Prometheus text format
+//         POST /echo       the request body back
+//         GET /slow?ms=N   answers after N ms (at most 10000), without blocking the server
+//         GET /fail        throws: shows that exception text never reaches the client
+//
+// Run with --help for the flags. --port 0 picks a free port; the first line of stdout names it.
 
 #include <bulwark/bulwark.hpp>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include <charconv>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
 namespace bh = boost::beast::http;
+namespace http = bulwark::http;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
@@ -56,14 +54,41 @@ namespace {
 struct options {
     std::string address = "127.0.0.1";
     unsigned short port = 8080;
+    std::string tls_cert;
+    std::string tls_key;
     double client_rate = 100;
+    std::uint64_t max_body = 1024 * 1024;
+    std::size_t max_connections = 10'000;
+    std::uint32_t max_in_flight = 1024;
+    std::chrono::seconds drain_timeout{25};
+    std::vector<std::string> trusted_proxies;
+    std::vector<std::string> cors_origins;
+    bool bare = false;
 };
 
 constexpr std::string_view usage =
-    "usage: bulwark-example-server [--address ADDRESS] [--port PORT]\n"
-    "  --address  IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
-    "  --port     TCP port, 0-65535; 0 picks a free one (default 8080)\n"
-    "  --client-rate  requests per second per client address, also the burst (default 100)\n";
+    "usage: bulwark-example-server [options]\n"
+    "  --address ADDRESS       IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+    "  --port PORT             TCP port, 0-65535; 0 picks a free one (default 8080)\n"
+    "  --tls-cert FILE         PEM certificate chain: serve HTTPS (needs --tls-key)\n"
+    "  --tls-key FILE          PEM private key of --tls-cert\n"
+    "  --client-rate N         requests per second per client address, also the burst "
+    "(default 100)\n"
+    "  --max-body BYTES        request body limit (default 1048576)\n"
+    "  --max-connections N     connections open at once (default 10000)\n"
+    "  --max-in-flight N       requests processed at once, beyond it 503 (default 1024)\n"
+    "  --drain-timeout SECONDS time in-flight requests get on shutdown (default 25)\n"
+    "  --trusted-proxy CIDR    trust X-Forwarded-For from this network (repeatable; "
+    "default none)\n"
+    "  --cors-origin ORIGIN    allow this browser origin, e.g. https://app.example.com "
+    "(repeatable)\n"
+    "  --bare                  no middlewares at all (the baseline of scripts/bench-http)\n";
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
 
 // Returns false (after printing why) when the command line is not understood.
 bool parse_options(int argc, char** argv, options& out) {
@@ -73,242 +98,195 @@ bool parse_options(int argc, char** argv, options& out) {
             std::cout << usage;
             std::exit(0);
         }
+        if (arg == "--bare") {
+            out.bare = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             std::cerr << "bulwark-example-server: " << arg << " needs a value\n" << usage;
             return false;
         }
         const std::string_view value = argv[++i];
+        const auto bad = [&](std::string_view what) {
+            std::cerr << "bulwark-example-server: " << arg << ": " << what << ": " << value << "\n";
+            return false;
+        };
         if (arg == "--address") {
             out.address = value;
         } else if (arg == "--port") {
             unsigned port = 0;
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
-            if (ec != std::errc{} || end != value.data() + value.size() || port > 65535) {
-                std::cerr << "bulwark-example-server: --port: not a port number: " << value << "\n";
-                return false;
+            if (!parse_number(value, port) || port > 65535) {
+                return bad("not a port number");
             }
             out.port = static_cast<unsigned short>(port);
+        } else if (arg == "--tls-cert") {
+            out.tls_cert = value;
+        } else if (arg == "--tls-key") {
+            out.tls_key = value;
         } else if (arg == "--client-rate") {
             double rate = 0;
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), rate);
-            if (ec != std::errc{} || end != value.data() + value.size() ||
-                bulwark::validate(bulwark::quota::per_second(rate))) {
-                std::cerr << "bulwark-example-server: --client-rate: not a positive rate: " << value
-                          << "\n";
-                return false;
+            if (!parse_number(value, rate) || bulwark::validate(bulwark::quota::per_second(rate))) {
+                return bad("not a positive rate");
             }
             out.client_rate = rate;
+        } else if (arg == "--max-body") {
+            if (!parse_number(value, out.max_body)) {
+                return bad("not a byte count");
+            }
+        } else if (arg == "--max-connections") {
+            if (!parse_number(value, out.max_connections) || out.max_connections == 0) {
+                return bad("not a positive count");
+            }
+        } else if (arg == "--max-in-flight") {
+            if (!parse_number(value, out.max_in_flight) || out.max_in_flight == 0) {
+                return bad("not a positive count");
+            }
+        } else if (arg == "--drain-timeout") {
+            long seconds = 0;
+            if (!parse_number(value, seconds) || seconds < 0) {
+                return bad("not a number of seconds");
+            }
+            out.drain_timeout = std::chrono::seconds{seconds};
+        } else if (arg == "--trusted-proxy") {
+            out.trusted_proxies.emplace_back(value);
+        } else if (arg == "--cors-origin") {
+            out.cors_origins.emplace_back(value);
         } else {
             std::cerr << "bulwark-example-server: unknown option " << arg << "\n" << usage;
             return false;
         }
     }
+    if (out.tls_cert.empty() != out.tls_key.empty()) {
+        std::cerr << "bulwark-example-server: --tls-cert and --tls-key go together\n";
+        return false;
+    }
     return true;
 }
 
-struct server_state {
-    double client_rate; // requests per second per client, also the burst
-    //! [per_client_limiter]
-    // One GCRA bucket per client address (IPv6 grouped by /64), at most 100k clients tracked.
-    bulwark::keyed_limiter<bulwark::gcra_limiter> per_client{
-        bulwark::quota::per_second(client_rate), {.max_keys = 100'000}};
-    //! [per_client_limiter]
-    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-    prometheus::Family<prometheus::Counter>& requests =
-        prometheus::BuildCounter()
-            .Name("http_server_requests_total")
-            .Help("HTTP requests answered, by method, route template and status")
-            .Register(*registry);
-    std::uint64_t next_request_id = 1;
-
-    explicit server_state(const options& opts) : client_rate{opts.client_rate} {
-        bulwark::telemetry::register_build_info(*registry);
-    }
-};
-
-bulwark::ip_key client_key(const tcp::endpoint& peer) {
-    const auto address = peer.address();
-    return address.is_v4() ? bulwark::ip_key::from_v4(address.to_v4().to_bytes())
-                           : bulwark::ip_key::from_v6(address.to_v6().to_bytes());
-}
-
-void set_rate_limit_headers(bh::response<bh::string_body>& res,
-                            const bulwark::rate_decision& decision) {
-    const auto headers = bulwark::make_rate_limit_headers(decision, "per-client");
-    res.set("RateLimit-Policy", headers.policy.view());
-    res.set("RateLimit", headers.ratelimit.view());
-    if (!headers.retry_after.empty()) {
-        res.set(bh::field::retry_after, headers.retry_after.view());
-    }
-}
-
-using response = bh::response<bh::string_body>;
-
-response text_response(const bh::request<bh::string_body>& req, std::string_view content_type,
-                       std::string body) {
-    response res{bh::status::ok, req.version()};
+http::response text_response(const http::request_context& ctx, std::string_view content_type,
+                             std::string body) {
+    http::response res{bh::status::ok, ctx.http_version()};
     res.set(bh::field::content_type, content_type);
-    res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
-    res.prepare_payload();
-    if (req.method() == bh::verb::head) {
-        res.body().clear(); // Content-Length stays that of the GET response
-    }
     return res;
 }
 
-// Routes: exact paths, GET and HEAD only. Returns the response and sets `route` to the path
-// template used as the metrics label (never the raw target: that would be unbounded).
-response handle(const bh::request<bh::string_body>& req, server_state& state,
-                std::string_view request_id, std::string& route) {
-    std::string_view target = req.target();
-    target = target.substr(0, target.find('?'));
-
-    route = "unmatched";
-    if (target == "/" || target == "/version" || target == "/metrics") {
-        route = std::string{target};
-        if (req.method() != bh::verb::get && req.method() != bh::verb::head) {
-            auto res = bulwark::http::make_problem_response(
-                {.status = 405,
-                 .detail = "This resource supports GET and HEAD.",
-                 .request_id = request_id},
-                req.version(), req.keep_alive());
-            res.set(bh::field::allow, "GET, HEAD");
-            return res;
+// The query parameter `name` of a target, or "".
+std::string_view query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) {
+        return {};
+    }
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+            pair[name.size()] == '=') {
+            return pair.substr(name.size() + 1);
         }
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     }
-    if (route == "/") {
-        return text_response(req, "text/plain; charset=utf-8",
-                             "bulwark " + std::string{bulwark::version()} + " example server\n");
-    }
-    if (route == "/version") {
-        return text_response(req, "application/json",
-                             "{\"version\":\"" + std::string{bulwark::version()} + "\"}\n");
-    }
-    if (route == "/metrics") {
+    return {};
+}
+
+struct metrics {
+    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+    prometheus::Counter& responses = prometheus::BuildCounter()
+                                         .Name("http_server_responses_total")
+                                         .Help("HTTP responses sent or attempted")
+                                         .Register(*registry)
+                                         .Add({});
+    prometheus::Gauge& connections = prometheus::BuildGauge()
+                                         .Name("http_server_open_connections")
+                                         .Help("HTTP connections open now")
+                                         .Register(*registry)
+                                         .Add({});
+    double last_responses = 0;
+
+    metrics() { bulwark::telemetry::register_build_info(*registry); }
+
+    // Copies the server's counters at scrape time: nothing is recorded per request here.
+    std::string scrape(const http::server_stats& stats) {
+        const auto total = static_cast<double>(stats.requests);
+        responses.Increment(total - last_responses);
+        last_responses = total;
+        connections.Set(static_cast<double>(stats.active));
         std::ostringstream out;
-        prometheus::TextSerializer{}.Serialize(out, state.registry->Collect());
-        return text_response(req, "text/plain; version=0.0.4; charset=utf-8", out.str());
+        prometheus::TextSerializer{}.Serialize(out, registry->Collect());
+        return out.str();
     }
-    //! [problem_response]
-    return bulwark::http::make_problem_response(
-        {.status = 404, .detail = "No resource at this path.", .request_id = request_id},
-        req.version(), req.keep_alive());
-    //! [problem_response]
-}
+};
 
-// The problem a failed read turns into, or 0 when the connection just ends (EOF, timeout,
-// reset): there is nobody to answer then.
-unsigned status_for_read_error(const beast::error_code& ec) {
-    if (ec == bh::error::header_limit) {
-        return 431;
-    }
-    if (ec == bh::error::body_limit) {
-        return 413;
-    }
-    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() &&
-        ec != bh::error::end_of_stream && ec != bh::error::partial_message) {
-        return 400; // any other parse error: malformed request
-    }
-    return 0;
-}
-
-net::awaitable<void> session(tcp::socket socket, server_state& state) {
-    beast::error_code peer_ec;
-    const auto key = client_key(socket.remote_endpoint(peer_ec));
-    beast::tcp_stream stream{std::move(socket)};
-    beast::flat_buffer buffer;
-    for (;;) {
-        bh::request_parser<bh::string_body> parser;
-        parser.header_limit(8 * 1024);
-        parser.body_limit(1024 * 1024);
-        stream.expires_after(30s);
-
-        const auto [read_ec, bytes] =
-            co_await bh::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
-        const std::string request_id = "req-" + std::to_string(state.next_request_id++);
-        if (read_ec) {
-            const unsigned status = status_for_read_error(read_ec);
-            if (status == 0) {
-                break;
+//! [routes]
+http::router make_routes(metrics& m, http::server*& server) {
+    http::router routes;
+    routes.get("/", [](http::request_context& ctx, http::request&) {
+        return text_response(ctx, "text/plain; charset=utf-8",
+                             "bulwark " + std::string{bulwark::version()} + " example server\n");
+    });
+    routes.get("/version", [](http::request_context& ctx, http::request&) {
+        return text_response(ctx, "application/json",
+                             "{\"version\":\"" + std::string{bulwark::version()} + "\"}\n");
+    });
+    routes.get("/metrics", [&m, &server](http::request_context& ctx, http::request&) {
+        return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8",
+                             m.scrape(server->stats()));
+    });
+    routes.post("/echo", [](http::request_context& ctx, http::request& req) {
+        return text_response(ctx, "application/octet-stream", std::move(req.body()));
+    });
+    // A coroutine handler: the wait does not block the connection's thread.
+    routes.get(
+        "/slow",
+        [](http::request_context& ctx, http::request& req) -> net::awaitable<http::response> {
+            unsigned ms = 0;
+            if (!parse_number(query_param(req.target(), "ms"), ms) || ms > 10'000) {
+                ms = 1000;
             }
-            // The rest of the request is unread: answer and close, or the leftover bytes would
-            // be parsed as the next request.
-            auto res = bulwark::http::make_problem_response(
-                {.status = status, .request_id = request_id}, 11, false);
-            state.requests
-                .Add({{"method", "unknown"},
-                      {"route", "unmatched"},
-                      {"status", std::to_string(status)}})
-                .Increment();
-            co_await bh::async_write(stream, res, net::as_tuple(net::use_awaitable));
-            break;
-        }
-
-        const auto& req = parser.get();
-        std::string route;
-        //! [rate_limit_check]
-        const auto now = std::chrono::steady_clock::now(); // the one clock read of this request
-        const auto decision = state.per_client.try_acquire(key.view(), 1, now);
-        auto res = decision.allowed
-                       ? handle(req, state, request_id, route)
-                       : bulwark::http::make_problem_response(
-                             {.status = 429,
-                              .detail = "Too many requests from this client; see Retry-After.",
-                              .request_id = request_id},
-                             req.version(), req.keep_alive());
-        set_rate_limit_headers(res, decision);
-        //! [rate_limit_check]
-        if (!decision.allowed) {
-            route = "rate_limited";
-        }
-        res.set("X-Request-Id", request_id);
-        state.requests
-            .Add({{"method", std::string{req.method_string()}},
-                  {"route", route},
-                  {"status", std::to_string(res.result_int())}})
-            .Increment();
-
-        const bool keep_alive = res.keep_alive();
-        const auto [write_ec, written] =
-            co_await bh::async_write(stream, res, net::as_tuple(net::use_awaitable));
-        if (write_ec || !keep_alive) {
-            break;
-        }
-    }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            net::steady_timer timer{co_await net::this_coro::executor,
+                                    std::chrono::milliseconds{ms}};
+            co_await timer.async_wait(net::use_awaitable);
+            co_return text_response(ctx, "text/plain; charset=utf-8",
+                                    "waited " + std::to_string(ms) + " ms\n");
+        });
+    // The client sees a 500 problem+json; the message goes to on_handler_exception only.
+    routes.get("/fail", [](http::request_context&, http::request&) -> http::response {
+        throw std::runtime_error("simulated failure: connection string postgres://admin:secret@db");
+    });
+    return routes;
 }
+//! [routes]
 
-// Drops clients whose bucket is full again, so the table holds only active clients.
-net::awaitable<void> clean_up(server_state& state) {
+//! [pipeline]
+// The recommended order (docs/pipeline-order.md): decorators first, so their response phase
+// runs last and covers every response; then rejections from cheapest to dearest.
+auto make_pipeline(const options& opts) {
+    return http::pipeline{
+        http::security_headers{bulwark::security_headers_config::json_api()},
+        http::request_id{},
+        http::cors{{.allowed_origins = opts.cors_origins}},
+        http::size_limits{{.max_body_bytes = opts.max_body}},
+        //! [rate_limit]
+        http::per_client_rate_limit(bulwark::quota::per_second(opts.client_rate),
+                                    {.policy = "per-client"}),
+        //! [rate_limit]
+        http::in_flight_limit{{.max_in_flight = opts.max_in_flight}},
+    };
+}
+//! [pipeline]
+
+using my_pipeline = decltype(make_pipeline(options{}));
+
+// Drops clients whose bucket is full again, so the rate limiter's table holds active clients.
+net::awaitable<void> clean_up(http::server& server) {
     net::steady_timer timer{co_await net::this_coro::executor};
     for (;;) {
         timer.expires_after(60s);
-        const auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        if (ec) {
-            co_return;
+        co_await timer.async_wait(net::use_awaitable);
+        if (auto* p = server.pipeline().target<my_pipeline>()) {
+            p->get<4>().limiter().retain_recent();
         }
-        state.per_client.retain_recent();
-    }
-}
-
-net::awaitable<void> listen(tcp::acceptor& acceptor, server_state& state) {
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(net::as_tuple(net::use_awaitable));
-        if (ec) {
-            co_return; // acceptor closed: shutting down
-        }
-        net::co_spawn(acceptor.get_executor(), session(std::move(socket), state),
-                      [](const std::exception_ptr& e) {
-                          if (e) {
-                              try {
-                                  std::rethrow_exception(e);
-                              } catch (const std::exception& ex) {
-                                  std::cerr << "session failed: " << ex.what() << "\n";
-                              }
-                          }
-                      });
     }
 }
 
@@ -321,28 +299,71 @@ int main(int argc, char** argv) {
     }
     try {
         net::io_context ioc{1};
-        server_state state{opts};
+        metrics m;
+        http::server* server_ptr = nullptr;
 
-        const tcp::endpoint endpoint{net::ip::make_address(opts.address), opts.port};
-        tcp::acceptor acceptor{ioc, endpoint};
-
-        net::signal_set signals{ioc, SIGINT, SIGTERM};
-        signals.async_wait([&](const beast::error_code& ec, int) {
-            if (!ec) {
-                std::cout << "bulwark-example-server: shutting down" << std::endl;
-                acceptor.close();
-                ioc.stop();
+        //! [server]
+        http::server_config config;
+        config.max_connections = opts.max_connections;
+        config.session.body_limit = opts.max_body;
+        config.session.client_address.trusted_proxies = opts.trusted_proxies;
+        config.on_handler_exception = [](http::request_context& ctx, std::exception_ptr e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                std::cerr << "request " << ctx.request_id() << " failed: " << ex.what() << "\n";
+            } catch (...) {
+                std::cerr << "request " << ctx.request_id() << " failed\n";
             }
-        });
+        };
+        http::any_middleware stack = opts.bare ? http::any_middleware{http::pipeline<>{}}
+                                               : http::any_middleware{make_pipeline(opts)};
+        http::server server{ioc.get_executor(), config, std::move(stack),
+                            make_routes(m, server_ptr)};
+        //! [server]
+        server_ptr = &server;
 
-        net::co_spawn(ioc, listen(acceptor, state), net::detached);
-        net::co_spawn(ioc, clean_up(state), net::detached);
-        const auto local = acceptor.local_endpoint();
-        std::cout << "bulwark-example-server " << bulwark::version() << " listening on http://"
+        std::optional<net::ssl::context> tls;
+        tcp::endpoint local;
+        const tcp::endpoint endpoint{net::ip::make_address(opts.address), opts.port};
+        if (!opts.tls_cert.empty()) {
+            tls.emplace(net::ssl::context::tls_server);
+            tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                             net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                             net::ssl::context::no_tlsv1_1);
+            tls->use_certificate_chain_file(opts.tls_cert);
+            tls->use_private_key_file(opts.tls_key, net::ssl::context::pem);
+            local = server.listen(endpoint, *tls);
+        } else {
+            local = server.listen(endpoint);
+        }
+
+        //! [shutdown]
+        // SIGTERM/SIGINT: stop accepting, close idle connections, let in-flight requests
+        // finish for up to --drain-timeout, then exit 0.
+        bulwark::graceful_shutdown shutdown{ioc.get_executor(),
+                                            {.drain_timeout = opts.drain_timeout}};
+        server.attach(shutdown);
+        shutdown.async_wait_drained([&](boost::system::error_code ec) {
+            if (ec == bulwark::error::deadline_exceeded) {
+                std::cerr << "bulwark-example-server: drain deadline passed; closing "
+                          << server.stats().active << " connection(s)\n";
+            }
+            server.close();
+            ioc.stop();
+        });
+        //! [shutdown]
+        shutdown.on_drain([] { std::cout << "bulwark-example-server: draining" << std::endl; });
+
+        net::co_spawn(ioc, clean_up(server), net::detached);
+        std::cout << "bulwark-example-server " << bulwark::version() << " listening on "
+                  << (tls ? "https" : "http") << "://"
                   << (local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                               : local.address().to_string())
-                  << ":" << local.port() << std::endl;
+                  << ":" << local.port() << (opts.bare ? " (bare: no middlewares)" : "")
+                  << std::endl;
         ioc.run();
+        std::cout << "bulwark-example-server: stopped" << std::endl;
     } catch (const std::exception& e) {
         std::cerr << "bulwark-example-server: " << e.what() << "\n";
         return 1;

@@ -17,13 +17,15 @@ trap cleanup EXIT
 # The server prints its address on the first stdout line; a FIFO lets us block on that line
 # instead of polling with sleeps.
 mkfifo "$work/out"
-"$server" --address 127.0.0.1 --port 0 --client-rate 20 >"$work/out" 2>"$work/stderr" &
+"$server" --address 127.0.0.1 --port 0 --client-rate 20 --cors-origin https://app.example.com \
+    --drain-timeout 20 >"$work/out" 2>"$work/stderr" &
 pid=$!
 exec 3<"$work/out"
 if ! read -r -t 30 -u 3 first_line; then
     echo "FAIL: server printed no address"; cat "$work/stderr"; exit 1
 fi
 cat <&3 >"$work/stdout" & # keep draining so later prints never block the server
+cat_pid=$!
 echo "server: $first_line"
 [[ $first_line =~ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] || { echo "FAIL: bad first line"; exit 1; }
 base="http://127.0.0.1:${BASH_REMATCH[1]}"
@@ -70,26 +72,70 @@ body_has '"status":431' "431"
 # A 2 MiB body announced by Content-Length is refused before it is sent: curl waits for
 # 100-continue, the server answers 413 from the header alone.
 head -c $((2 * 1024 * 1024)) /dev/zero >"$work/big"
-request big_body -X POST -H 'Content-Type: application/octet-stream' --data-binary @"$work/big" "$base/"
+request big_body -X POST -H 'Content-Type: application/octet-stream' --data-binary @"$work/big" "$base/echo"
 [[ $status == 413 ]] || fail "2 MiB body -> $status"
 body_has '"status":413' "413"
 
 request metrics "$base/metrics"
 [[ $status == 200 ]] || fail "GET /metrics -> $status"
 body_has "bulwark_build_info{version=\"$version\"} 1" "metrics build info"
-body_has 'http_server_requests_total{method="GET",route="/",status="200"} 1' "metrics root counter"
-body_has 'http_server_requests_total{method="GET",route="unmatched",status="404"} 1' "metrics 404 counter"
-if grep -q 'route="/no/such/path"' "$work/b"; then fail "raw path used as a metrics label"; fi
+body_has 'http_server_responses_total ' "metrics responses counter"
+body_has 'http_server_open_connections ' "metrics open connections"
+
+# Security headers (json_api preset) on success and on rejections alike; no Server header.
+for target in / /no/such/path; do
+    request "headers $target" "$base$target"
+    [[ $(header x-content-type-options) == nosniff ]] || fail "$target: X-Content-Type-Options"
+    [[ $(header content-security-policy) == "default-src 'none';frame-ancestors 'none'" ]] ||
+        fail "$target: CSP '$(header content-security-policy)'"
+    [[ $(header strict-transport-security) == "max-age=31536000; includeSubDomains" ]] ||
+        fail "$target: HSTS '$(header strict-transport-security)'"
+    [[ -z $(header server) ]] || fail "$target: Server header sent"
+done
+
+# An incoming request id is accepted and echoed, in the header and in problem bodies.
+request incoming_id -H 'X-Request-Id: from-the-proxy-42' "$base/nope"
+[[ $(header x-request-id) == from-the-proxy-42 ]] || fail "X-Request-Id not echoed"
+body_has '"requestId":"from-the-proxy-42"' "problem requestId"
+
+# POST /echo returns the body; /slow waits without blocking; /fail hides its message.
+request echo -X POST --data-binary 'ping-pong' "$base/echo"
+[[ $status == 200 ]] || fail "POST /echo -> $status"
+body_has 'ping-pong' "POST /echo"
+request slow "$base/slow?ms=50"
+[[ $status == 200 ]] || fail "GET /slow -> $status"
+body_has 'waited 50 ms' "GET /slow"
+request fail "$base/fail"
+[[ $status == 500 ]] || fail "GET /fail -> $status"
+body_has '"status":500' "500 body"
+if grep -q 'secret\|postgres' "$work/b"; then fail "exception text reached the client"; fi
+grep -q 'simulated failure' "$work/stderr" || fail "exception not reported to the server's log"
+
+# CORS: the allowed origin gets a preflight answer; another origin a 403.
+request preflight -X OPTIONS -H 'Origin: https://app.example.com' \
+    -H 'Access-Control-Request-Method: POST' "$base/echo"
+[[ $status == 204 ]] || fail "allowed preflight -> $status"
+[[ $(header access-control-allow-origin) == https://app.example.com ]] || fail "preflight ACAO"
+request preflight_denied -X OPTIONS -H 'Origin: https://evil.example' \
+    -H 'Access-Control-Request-Method: POST' "$base/echo"
+[[ $status == 403 ]] || fail "denied preflight -> $status"
+[[ -z $(header access-control-allow-origin) ]] || fail "denied preflight has ACAO"
+request cors_get -H 'Origin: https://app.example.com' "$base/"
+[[ $(header access-control-allow-origin) == https://app.example.com ]] || fail "GET ACAO"
+
+# X-Forwarded-For from an untrusted peer is ignored: the limiter keys on the real peer, so a
+# client cannot get a fresh budget per request by inventing addresses (checked by the burst
+# below, which sends a different X-Forwarded-For each time).
 
 # Per-client rate limit (20/s, burst 20): 60 requests in one curl process over one keep-alive
 # connection take far less than a second even on a loaded machine, so some are refused. Each
 # transfer prints its status and headers (curl's %header{}), so the 429s are checked from the
 # same burst, with no timing-sensitive follow-up request.
 urls=()
-for i in $(seq 0 59); do urls+=(-o "$work/burst_body_$i" "$base/"); done # -o binds to one URL
+for i in $(seq 0 59); do urls+=(-o "$work/burst_body_$i" "$base/?spoof=$i"); done # -o binds to one URL
 curl -sS --max-time 20 \
     -w '%{http_code}|%{content_type}|%header{retry-after}|%header{ratelimit}|%header{ratelimit-policy}|%{urlnum}\n' \
-    "${urls[@]}" >"$work/burst"
+    -H "X-Forwarded-For: 198.51.100.$((RANDOM % 250))" "${urls[@]}" >"$work/burst"
 [[ $(grep -c '^200|' "$work/burst") -ge 1 ]] || fail "no 200 among the 60 requests"
 limited=$(grep -m1 '^429|' "$work/burst") || fail "no 429 after 60 requests at 20/s: $(cut -d'|' -f1 "$work/burst" | sort | uniq -c)"
 IFS='|' read -r code ctype retry ratelimit policy urlnum <<<"$limited"
@@ -99,11 +145,58 @@ IFS='|' read -r code ctype retry ratelimit policy urlnum <<<"$limited"
 [[ $policy == '"per-client";q=20;w=1' ]] || fail "RateLimit-Policy: $policy"
 grep -qF '"status":429' "$work/burst_body_$urlnum" || fail "429 body: $(head -c 300 "$work/burst_body_$urlnum")"
 
-# Graceful exit on SIGTERM, with status 0.
 kill -TERM "$pid"
 if wait "$pid"; then rc=0; else rc=$?; fi
 pid=
 [[ $rc == 0 ]] || fail "exit status after SIGTERM: $rc"
+wait "$cat_pid" || true # the server's stdout is complete once it has exited
+grep -q 'draining' "$work/stdout" || fail "no draining line"
+
+# TLS: a certificate made now for 127.0.0.1; curl verifies it.
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+        -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+    mkfifo "$work/tls_out"
+    "$server" --address 127.0.0.1 --port 0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+        >"$work/tls_out" 2>"$work/tls_stderr" &
+    pid=$!
+    exec 4<"$work/tls_out"
+    if read -r -t 30 -u 4 tls_line && [[ $tls_line =~ listening\ on\ https://127\.0\.0\.1:([0-9]+)$ ]]; then
+        cat <&4 >/dev/null &
+        request tls --cacert "$work/cert.pem" "https://127.0.0.1:${BASH_REMATCH[1]}/"
+        [[ $status == 200 ]] || fail "HTTPS GET / -> $status"
+        body_has "bulwark $version example server" "HTTPS GET /"
+        base="https://127.0.0.1:${BASH_REMATCH[1]}"
+        tls=(--cacert "$work/cert.pem")
+        # Graceful shutdown: a request in flight when SIGTERM arrives still gets its answer,
+        # then the server exits 0. The slow request is known to be in flight once /metrics
+        # counts its connection (two open: it and the scrape itself).
+        curl -sS "${tls[@]}" --max-time 30 -o "$work/slow_body" -w '%{http_code}' \
+            "$base/slow?ms=1500" >"$work/slow_status" &
+        slow_pid=$!
+        in_flight=
+        for _ in $(seq 1 200); do
+            if curl -sS "${tls[@]}" --max-time 5 "$base/metrics" 2>/dev/null |
+                grep -q '^http_server_open_connections 2'; then
+                in_flight=1
+                break
+            fi
+        done
+        [[ -n $in_flight ]] || fail "the slow request never showed as an open connection"
+        kill -TERM "$pid"
+        wait "$slow_pid" || fail "slow request failed during the drain"
+        [[ $(cat "$work/slow_status") == 200 ]] || fail "slow request during drain -> $(cat "$work/slow_status")"
+        grep -q 'waited 1500 ms' "$work/slow_body" || fail "slow body during drain: $(cat "$work/slow_body")"
+        if wait "$pid"; then rc=0; else rc=$?; fi
+        pid=
+        [[ $rc == 0 ]] || fail "TLS server exit status after SIGTERM: $rc"
+    else
+        fail "TLS server did not start: ${tls_line:-} $(cat "$work/tls_stderr")"
+    fi
+else
+    fail "openssl not installed (scripts/setup installs it)"
+fi
 
 if ((failures > 0)); then
     echo "$failures check(s) failed"; exit 1
