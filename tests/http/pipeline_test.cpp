@@ -11,12 +11,14 @@ namespace http = bulwark::http;
 
 namespace {
 
+//! [middleware]
 // Appends "<name>:<phase>" to a shared log for every hook it implements.
 struct logger {
     std::string name;
     std::vector<std::string>* log;
     bool respond_in_header = false;
 
+    //! [reject]
     http::action on_header(http::request_context& ctx, http::request_header&) {
         log->push_back(name + ":header");
         if (respond_in_header) {
@@ -24,6 +26,7 @@ struct logger {
         }
         return http::action::proceed;
     }
+    //! [reject]
     http::action on_request(http::request_context&, http::request&) {
         log->push_back(name + ":request");
         return http::action::proceed;
@@ -34,6 +37,7 @@ struct logger {
     }
     void on_complete(http::request_context&) noexcept { log->push_back(name + ":complete"); }
 };
+//! [middleware]
 
 // Only a response hook: the other phases must skip it.
 struct header_setter {
@@ -100,9 +104,11 @@ TEST_CASE("a header-phase response stops the phase; later phases still see the r
 TEST_CASE("any_middleware and middleware_chain keep the phase semantics", "[pipeline]") {
     std::vector<std::string> log;
     int completions = 0;
+    //! [chain]
     http::middleware_chain chain;
     chain.add(logger{"a", &log}).add(header_setter{}).add(counter{&completions});
     chain.add(http::pipeline{logger{"b", &log}, logger{"c", &log}});
+    //! [chain]
     CHECK(chain.size() == 4);
     fixture f;
     CHECK(chain.on_header(f.ctx, f.req) == http::action::proceed);

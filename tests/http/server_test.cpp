@@ -543,6 +543,7 @@ test_certificate make_certificate() {
 
 TEST_CASE("TLS round trip with a certificate made at test time", "[server][tls]") {
     const auto certificate = make_certificate();
+    //! [tls]
     net::ssl::context server_tls{net::ssl::context::tls_server};
     server_tls.use_certificate_chain(net::buffer(certificate.cert_pem));
     server_tls.use_private_key(net::buffer(certificate.key_pem), net::ssl::context::pem);
@@ -550,6 +551,7 @@ TEST_CASE("TLS round trip with a certificate made at test time", "[server][tls]"
     net::io_context ioc;
     http::server srv{ioc.get_executor(), {}, http::pipeline{http::request_id{}}, hello_routes()};
     const auto endpoint = srv.listen({net::ip::make_address("127.0.0.1"), 0}, server_tls);
+    //! [tls]
     std::thread runner{[&] { ioc.run(); }};
 
     net::ssl::context client_tls{net::ssl::context::tls_client};

@@ -88,11 +88,13 @@ TEST_CASE("headers on allowed responses, shadow mode, unkeyed requests", "[rate_
         CHECK(mw.stats().limited == 1);
     }
     SECTION("a header key skips requests without the header") {
+        //! [header_key]
         http::rate_limit<bulwark::keyed_limiter<bulwark::gcra_limiter>, http::header_key> mw{
             std::make_shared<bulwark::keyed_limiter<bulwark::gcra_limiter>>(
                 bulwark::quota::per_minute(1)),
             {.policy = "api-key"},
             http::header_key{"X-Api-Key"}};
+        //! [header_key]
         for (int i = 0; i < 3; ++i) {
             request_at r{t0, "192.0.2.9"};
             CHECK(r.run(mw) == http::action::proceed);
@@ -106,9 +108,11 @@ TEST_CASE("headers on allowed responses, shadow mode, unkeyed requests", "[rate_
         CHECK(k2.run(mw) == http::action::respond);
     }
     SECTION("a single limiter shared by every request") {
+        //! [global]
         http::rate_limit<bulwark::gcra_limiter> global{
             std::make_shared<bulwark::gcra_limiter>(bulwark::quota::per_minute(1)),
             {.policy = "global"}};
+        //! [global]
         request_at r1{t0, "192.0.2.1"};
         CHECK(r1.run(global) == http::action::proceed);
         request_at r2{t0, "192.0.2.2"};
@@ -116,12 +120,14 @@ TEST_CASE("headers on allowed responses, shadow mode, unkeyed requests", "[rate_
         CHECK(r2.res["RateLimit-Policy"] == "\"global\";q=1;w=60");
     }
     SECTION("route key and chained limits: the refusing policy's headers are sent") {
+        //! [route_key]
         http::rate_limit<bulwark::keyed_limiter<bulwark::gcra_limiter>, http::route_key> route{
             std::make_shared<bulwark::keyed_limiter<bulwark::gcra_limiter>>(
                 bulwark::quota::per_minute(1)),
             {.policy = "route"}};
         auto client =
             http::per_client_rate_limit(bulwark::quota::per_minute(100), {.policy = "client"});
+        //! [route_key]
         request_at r1{t0, "192.0.2.1", "/search"};
         CHECK(r1.run(client) == http::action::proceed);
         CHECK(r1.run(route) == http::action::proceed);
@@ -138,7 +144,9 @@ TEST_CASE("headers on allowed responses, shadow mode, unkeyed requests", "[rate_
 
 TEST_CASE("in-flight limit: 503 with Retry-After at the limit, permit back on completion",
           "[rate_limit_http]") {
+    //! [in_flight]
     http::in_flight_limit mw{{.max_in_flight = 2, .retry_after = 3s}};
+    //! [in_flight]
     http::request_context first;
     http::request_context second;
     http::request_context third;

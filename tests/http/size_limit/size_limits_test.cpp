@@ -47,8 +47,10 @@ TEST_CASE("URL over the limit gets 414; header count over the limit 431", "[size
 }
 
 TEST_CASE("body limit per route, raising or lowering the default", "[size_limits]") {
+    //! [route_body]
     http::size_limits mw{
         {.max_body_bytes = 1000, .route_body_bytes = {{"/upload", 50'000'000}, {"/tiny", 10}}}};
+    //! [route_body]
     CHECK(run{mw, "/", "/other"}.ctx.body_limit() == 1000);
     CHECK(run{mw, "/upload", "/upload"}.ctx.body_limit() == 50'000'000);
     CHECK(run{mw, "/tiny", "/tiny"}.ctx.body_limit() == 10);
