@@ -47,7 +47,12 @@ action request_context::respond(response res, std::string_view middleware_name) 
     return action::respond;
 }
 
-response request_context::take_response() noexcept {
+response request_context::take_response() {
+    if (!response_) {
+        // A hook answered action::respond without setting a response: a bug in that hook,
+        // answered as one rather than with undefined behaviour.
+        reject({.status = 500, .detail = "The server could not complete the request."}, "pipeline");
+    }
     response res = std::move(*response_);
     response_.reset();
     return res;

@@ -57,16 +57,25 @@ bool match_template(std::string_view path, const auto& segments, request_context
 }
 
 void append_allow(std::string& allow, bh::verb method) {
+    const auto add = [&allow](std::string_view name) {
+        // Whole tokens: "LOCK" is not in "UNLOCK".
+        std::string_view rest = allow;
+        while (!rest.empty()) {
+            const auto comma = rest.find(", ");
+            if (rest.substr(0, comma) == name) {
+                return;
+            }
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+        }
+        if (!allow.empty()) {
+            allow += ", ";
+        }
+        allow.append(name);
+    };
     const auto name = bh::to_string(method);
-    if (allow.find(std::string_view{name.data(), name.size()}) != std::string::npos) {
-        return;
-    }
-    if (!allow.empty()) {
-        allow += ", ";
-    }
-    allow.append(name.data(), name.size());
+    add(std::string_view{name.data(), name.size()});
     if (method == bh::verb::get) {
-        allow += ", HEAD";
+        add("HEAD");
     }
 }
 

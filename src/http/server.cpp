@@ -39,6 +39,14 @@ net::awaitable<void> accept_loop(std::shared_ptr<server::core> core, std::shared
             co_await pause.async_wait(net::as_tuple(net::use_awaitable));
             continue;
         }
+        if (core->draining.load() || core->closed.load()) {
+            // Accepted just as the server began draining or closing: not served.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            co_return;
+        }
+        auto* shutdown = core->shutdown.load();
+        auto work = shutdown != nullptr ? shutdown->track() : graceful_shutdown::work{};
         core->accepted.fetch_add(1, std::memory_order_relaxed);
         core->active.fetch_add(1);
         std::list<std::shared_ptr<live_connection>>::iterator it;
@@ -48,7 +56,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<server::core> core, std::shared
                 std::make_shared<live_connection>(live_connection{strand, true, {}}));
             it = core->connections.begin();
         }
-        start_session(core, std::move(socket), l->tls, it);
+        start_session(core, std::move(socket), l->tls, it, std::move(work));
     }
 }
 
@@ -182,7 +190,7 @@ tcp::endpoint server::listen(const tcp::endpoint& endpoint, net::ssl::context& t
 }
 
 void server::attach(graceful_shutdown& shutdown) {
-    core_->shutdown = &shutdown;
+    core_->shutdown.store(&shutdown);
     shutdown.on_drain([weak = std::weak_ptr<core>{core_}] {
         if (const auto c = weak.lock()) {
             begin_drain(c);

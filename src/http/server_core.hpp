@@ -54,7 +54,7 @@ struct server::core {
 
     std::atomic<bool> draining{false};
     std::atomic<bool> closed{false};
-    graceful_shutdown* shutdown = nullptr;
+    std::atomic<graceful_shutdown*> shutdown{nullptr}; // set by attach()
 
     std::mutex mutex; // guards listeners and connections
     std::vector<std::shared_ptr<listener>> listeners;
@@ -71,9 +71,11 @@ struct server::core {
 };
 
 // Serves one accepted connection (session.cpp).
+// `work` keeps a drain waiting until the connection has closed.
 void start_session(const std::shared_ptr<server::core>& core, boost::asio::ip::tcp::socket socket,
                    boost::asio::ssl::context* tls,
-                   std::list<std::shared_ptr<live_connection>>::iterator registration);
+                   std::list<std::shared_ptr<live_connection>>::iterator registration,
+                   graceful_shutdown::work work);
 
 } // namespace bulwark::http
 

@@ -13,6 +13,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -59,6 +60,38 @@ std::string_view detail_for(unsigned status) {
     case 431: return "The request header is larger than this server accepts.";
     default: return {};
     }
+}
+
+// Transfer-Encoding whose final coding is not chunked (Beast then reads no body), together
+// with Content-Length, or in HTTP/1.0.
+bool ambiguous_framing(const request_header& h, bool chunked) {
+    if (h.count(bh::field::transfer_encoding) == 0) {
+        return false;
+    }
+    return !chunked || h.version() < 11 || h.count(bh::field::content_length) != 0;
+}
+
+// Sets the framing headers of `res` for sending: Content-Length from the body, none at all for
+// 1xx, 204 and 304 (whose bodies are dropped: RFC 9110 forbids them), and for HEAD the length
+// the GET would have had, without the body.
+void frame(response& res, bool head) {
+    const unsigned status = res.result_int();
+    res.chunked(false); // a string body has a known length, and HTTP/1.0 has no chunking
+    if (status < 200 || status == 204 || status == 304) {
+        res.body().clear();
+        res.erase(bh::field::content_length);
+        return;
+    }
+    res.content_length(res.body().size());
+    if (head) {
+        res.body().clear();
+    }
+}
+
+// Whether the handler or a middleware asked to close after this response.
+bool asks_close(const response& res) {
+    const auto it = res.find(bh::field::connection);
+    return it != res.end() && bh::token_list{it->value()}.exists("close");
 }
 
 bool expects_continue(const request_header& h) {
@@ -163,6 +196,10 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
     live->close_socket = [&lowest] { lowest.close(); };
 
     if constexpr (secure) {
+        if (core->draining.load()) {
+            lowest.close();
+            co_return;
+        }
         lowest.expires_after(cfg.handshake_timeout);
         const auto [hs_ec] =
             co_await stream.async_handshake(net::ssl::stream_base::server, tuple_awaitable);
@@ -238,7 +275,14 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             ctx.reset(id);
             head = req.method() == bh::verb::head;
             const auto match = core->routes.match(ctx, req);
-            if (core->pipeline.on_header(ctx, req) == action::respond) {
+            if (ambiguous_framing(req, parser.chunked())) {
+                // RFC 9112 section 6.1: a body framing the server cannot be sure of is refused
+                // and the connection closed, or a proxy in front could be told a different
+                // story about where this request ends (request smuggling).
+                ctx.reject({.status = 400, .detail = detail_for(400)}, "session");
+                res = ctx.take_response();
+                close_after = true;
+            } else if (core->pipeline.on_header(ctx, req) == action::respond) {
                 res = ctx.take_response();
                 close_after = !parser.is_done();
             } else if (match.matched == nullptr) {
@@ -327,27 +371,27 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             }
         }
 
-        core->pipeline.on_response(ctx, res);
+        try {
+            core->pipeline.on_response(ctx, res);
+        } catch (...) {
+            // A response hook that throws must not cost the client its answer.
+            ctx.reject({.status = 500, .detail = "The server could not complete the request."},
+                       "response_phase");
+            res = ctx.take_response();
+        }
+        // The version first: Beast's keep-alive logic depends on it.
+        res.version(ctx.http_version() == 10 ? 10 : 11);
         const bool keep =
-            !close_after && ctx.keep_alive() && res.keep_alive() && !core->draining.load() &&
+            !close_after && ctx.keep_alive() && !asks_close(res) && !core->draining.load() &&
             (cfg.max_requests_per_connection == 0 || ordinal < cfg.max_requests_per_connection);
         res.keep_alive(keep);
-        res.version(ctx.http_version() == 10 ? 10 : 11);
-        if (head) {
-            // HEAD: the GET response's headers, Content-Length included, without the body.
-            res.prepare_payload();
-            const auto length = res.body().size();
-            res.body().clear();
-            res.content_length(length);
-        } else if (!res.chunked()) {
-            res.prepare_payload();
-        }
+        frame(res, head);
         core->requests.fetch_add(1, std::memory_order_relaxed); // before the client can see it
         lowest.expires_after(cfg.write_timeout);
         const auto [write_ec, written] = co_await bh::async_write(stream, res, tuple_awaitable);
         ctx.set_finish(clock.now());
         ctx.set_result(write_ec ? outcome::write_failed : outcome::completed, res.result_int(),
-                       req.body().size(), head ? 0 : res.body().size());
+                       req.body().size(), res.body().size());
         core->pipeline.on_complete(ctx);
         ctx.release();
         if (write_ec || !keep) {
@@ -360,10 +404,9 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
 
 template <class Stream>
 net::awaitable<void> run(std::shared_ptr<server::core> core, Stream stream,
-                         std::list<std::shared_ptr<live_connection>>::iterator registration) {
+                         std::list<std::shared_ptr<live_connection>>::iterator registration,
+                         graceful_shutdown::work work) {
     const auto live = *registration;
-    // Tracked until the connection closes, so a drain waits for it.
-    auto work = core->shutdown != nullptr ? core->shutdown->track() : graceful_shutdown::work{};
     try {
         co_await serve(core, stream, live);
     } catch (...) {
@@ -371,19 +414,23 @@ net::awaitable<void> run(std::shared_ptr<server::core> core, Stream stream,
     }
     live->close_socket = nullptr;
     core->connection_closed(registration);
+    work.reset(); // last: a drain may end (and the program exit) once this is gone
 }
 
 } // namespace
 
 void start_session(const std::shared_ptr<server::core>& core, tcp::socket socket,
                    net::ssl::context* tls,
-                   std::list<std::shared_ptr<live_connection>>::iterator registration) {
+                   std::list<std::shared_ptr<live_connection>>::iterator registration,
+                   graceful_shutdown::work work) {
     const auto strand = (*registration)->strand;
     if (tls != nullptr) {
-        net::co_spawn(strand, run(core, tls_stream{std::move(socket), *tls}, registration),
+        net::co_spawn(strand,
+                      run(core, tls_stream{std::move(socket), *tls}, registration, std::move(work)),
                       net::detached);
     } else {
-        net::co_spawn(strand, run(core, tcp_stream{std::move(socket)}, registration),
+        net::co_spawn(strand,
+                      run(core, tcp_stream{std::move(socket)}, registration, std::move(work)),
                       net::detached);
     }
 }

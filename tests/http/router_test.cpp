@@ -88,6 +88,12 @@ TEST_CASE("405 lists the path's methods; GET routes answer HEAD", "[router]") {
     CHECK(head.match.matched->method == bh::verb::get);
     probe none{r, bh::verb::get, "/other"};
     CHECK_FALSE(none.match.path_known);
+
+    http::router locks;
+    locks.add(bh::verb::unlock, "/doc", ok).add(bh::verb::lock, "/doc", ok);
+    locks.add(bh::verb::head, "/doc", ok).get("/doc", ok);
+    probe allow{locks, bh::verb::post, "/doc"};
+    CHECK(allow.match.allow == "UNLOCK, LOCK, HEAD, GET"); // whole tokens, each once
 }
 
 TEST_CASE("malformed templates and duplicates are refused naming the field", "[router]") {

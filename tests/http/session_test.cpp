@@ -110,3 +110,60 @@ TEST_CASE("invalid server configuration is refused naming the field", "[session]
     CHECK_THROWS_AS(http::server(ioc.get_executor(), config, no_hooks{}, routes()),
                     std::system_error);
 }
+
+TEST_CASE("ambiguous body framing is refused with 400 and a close (no smuggling)", "[session]") {
+    test_server srv{{}, no_hooks{}, routes()};
+    for (const char* framing :
+         {"Transfer-Encoding: gzip\r\n", "Transfer-Encoding: chunked, gzip\r\n",
+          "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"}) {
+        INFO(framing);
+        raw_client client{srv.endpoint()};
+        // Were the body taken as the next request, a second response would follow.
+        const auto res = client.request(std::string{"POST / HTTP/1.1\r\nHost: x\r\n"} + framing +
+                                        "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(res);
+        CHECK(res->result_int() == 400);
+        CHECK_FALSE(res->keep_alive());
+        CHECK(client.closed_by_server());
+    }
+}
+
+TEST_CASE("204 and 304 go out without a body or Content-Length; HTTP/1.0 keep-alive works",
+          "[session]") {
+    http::router r;
+    r.get("/nothing", [](http::request_context& ctx, http::request&) {
+        http::response res{bh::status::no_content, ctx.http_version()};
+        return res;
+    });
+    r.get("/cached", [](http::request_context& ctx, http::request&) {
+        http::response res{bh::status::not_modified, ctx.http_version()};
+        res.body() = "a body a careless handler left in"; // must not be sent
+        return res;
+    });
+    r.get("/", [](http::request_context& ctx, http::request&) {
+        http::response res{bh::status::ok, ctx.http_version()};
+        res.body() = "ten bytes!";
+        return res;
+    });
+    test_server srv{{}, no_hooks{}, std::move(r)};
+    raw_client client{srv.endpoint()};
+    for (const char* target : {"/nothing", "/cached"}) {
+        const auto res = client.request(get_request(target));
+        REQUIRE(res);
+        CHECK(res->body().empty());
+        CHECK(res->find(bh::field::content_length) == res->end());
+        CHECK(res->keep_alive());
+    }
+    const auto after = client.request(get_request("/")); // framing intact: the next one parses
+    REQUIRE(after);
+    CHECK(after->body() == "ten bytes!");
+
+    raw_client old{srv.endpoint()};
+    for (int i = 0; i < 2; ++i) {
+        const auto res = old.request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        REQUIRE(res);
+        CHECK(res->version() == 10);
+        CHECK(res->keep_alive()); // "Connection: keep-alive" in the 1.0 response
+        CHECK(res->body() == "ten bytes!");
+    }
+}

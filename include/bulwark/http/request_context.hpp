@@ -194,8 +194,9 @@ public:
     [[nodiscard]] bool has_response() const noexcept { return response_.has_value(); }
     /// The response a hook set; requires has_response().
     [[nodiscard]] response& pending_response() noexcept { return *response_; }
-    /// Takes the response a hook set (the session calls this).
-    [[nodiscard]] response take_response() noexcept;
+    /// Takes the response a hook set (the session calls this); a 500 problem if a hook
+    /// answered action::respond without setting one.
+    [[nodiscard]] BULWARK_HTTP_API response take_response();
 
     // --- the outcome, for completion hooks ---------------------------------------------------
 

@@ -86,12 +86,14 @@ public:
     /// @throws boost::system::system_error when binding fails.
     BULWARK_HTTP_API boost::asio::ip::tcp::endpoint
     listen(const boost::asio::ip::tcp::endpoint& endpoint);
-    /// Listens for HTTPS with `tls` (which must outlive the server).
+    /// Listens for HTTPS with `tls`, which must outlive every connection: keep it alive until
+    /// the io_context has stopped running (connections can outlive the server object).
     BULWARK_HTTP_API boost::asio::ip::tcp::endpoint
     listen(const boost::asio::ip::tcp::endpoint& endpoint, boost::asio::ssl::context& tls);
 
     /**
-     * Ties the server to a shutdown coordinator (which must outlive the server): when draining
+     * Ties the server to a shutdown coordinator (call it before listen(); the coordinator must
+     * outlive the io_context's run, as connections hold its work units): when draining
      * begins the server stops accepting, closes idle connections, and answers in-flight
      * requests with Connection: close; every connection is tracked work, so
      * `shutdown.async_wait_drained()` completes when the last one has closed.

@@ -77,11 +77,18 @@ graceful_shutdown::graceful_shutdown(boost::asio::any_io_executor executor,
 }
 
 graceful_shutdown::~graceful_shutdown() {
-    const std::lock_guard lock{state_->mutex};
-    state_->destroyed = true;
-    state_->wake_locked();
-    boost::system::error_code ignored;
-    state_->signals.cancel(ignored);
+    {
+        const std::lock_guard lock{state_->mutex};
+        state_->destroyed = true;
+        state_->wake_locked();
+    }
+    // The signal set is used on the executor only (a handler may be re-arming it now); stop
+    // watching there, and give the signals back to their default handling.
+    boost::asio::post(state_->executor, [s = state_] {
+        boost::system::error_code ignored;
+        s->signals.cancel(ignored);
+        s->signals.clear(ignored);
+    });
 }
 
 void graceful_shutdown::watch_signals(const std::shared_ptr<state>& s) {
@@ -92,11 +99,15 @@ void graceful_shutdown::watch_signals(const std::shared_ptr<state>& s) {
                 return;
             }
             if (self->draining.load()) {
-                // A second signal: the operator does not want to wait; end the drain now.
+                // A second signal: the operator does not want to wait; end the drain now, or
+                // as soon as the drain callbacks have run.
                 const std::lock_guard lock{self->mutex};
-                self->deadline = boost::asio::steady_timer::clock_type::now();
-                self->timer.expires_at(self->deadline);
-                ++self->generation;
+                self->forced = true;
+                if (self->callbacks_done) {
+                    self->deadline = boost::asio::steady_timer::clock_type::now();
+                    self->timer.expires_at(self->deadline);
+                    ++self->generation;
+                }
                 return;
             }
             begin_drain(self, signo);

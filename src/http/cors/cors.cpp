@@ -195,7 +195,13 @@ const char* parse_origin(std::string_view entry, parsed_origin& out) {
 
     out = {};
     out.scheme = scheme;
-    out.port = port.empty() ? std::string{} : ":" + std::string{port};
+    out.port.clear();
+    if (!port.empty()) {
+        // Appended piecewise: GCC 12 -O2 warns (-Wrestrict, a false positive) on ":" + string.
+        out.port.reserve(port.size() + 1);
+        out.port.push_back(':');
+        out.port.append(port);
+    }
     if (host.starts_with("*.")) {
         std::size_t labels = 0;
         if (!valid_labels(host.substr(2), &labels)) {

@@ -86,6 +86,14 @@ TEST_CASE("headers on allowed responses, shadow mode, unkeyed requests", "[rate_
         CHECK(r2.res.result_int() == 200);
         CHECK(r2.ctx.shadow_rejections() == 1);
         CHECK(mw.stats().limited == 1);
+        // A 429 from elsewhere does not carry the shadow limiter's headers.
+        request_at r3{t0, "192.0.2.9"};
+        CHECK(mw.on_header(r3.ctx, r3.req) == http::action::proceed);
+        r3.ctx.reject({.status = 429}, "another_limiter");
+        r3.res = r3.ctx.take_response();
+        mw.on_response(r3.ctx, r3.res);
+        CHECK(r3.res["RateLimit"].empty());
+        CHECK(r3.res[bh::field::retry_after].empty());
     }
     SECTION("a header key skips requests without the header") {
         //! [header_key]

@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -130,14 +131,19 @@ public:
         return boost::asio::async_compose<CompletionToken, void(boost::system::error_code)>(
             [s = state_, generation = std::uint64_t{0},
              started = false](auto& self, boost::system::error_code ec = {}) mutable {
+                if (!started) {
+                    // Never complete inside the initiating call: resume through the executor.
+                    started = true;
+                    boost::asio::post(timer_of(*s).get_executor(), std::move(self));
+                    return;
+                }
                 boost::system::error_code result;
                 {
                     std::unique_lock lock{mutex_of(*s)};
-                    if (started && ec == boost::asio::error::operation_aborted &&
+                    if (ec == boost::asio::error::operation_aborted &&
                         generation_of(*s) == generation) {
                         result = ec; // cancelled by the caller, not woken by us
                     } else {
-                        started = true;
                         switch (poll(*s)) {
                         case poll_result::drained: break;
                         case poll_result::deadline:

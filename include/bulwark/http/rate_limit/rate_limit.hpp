@@ -142,7 +142,10 @@ public:
                 d = limiter_->try_acquire(detail::key_view(key), config_->cost, ctx.start());
             }
         }
-        ctx.record_rate_limit(d, config_->policy);
+        if (d.allowed || config_->enforce) {
+            // A shadow refusal is not recorded: it must not reach the response's headers.
+            ctx.record_rate_limit(d, config_->policy);
+        }
         if (d.allowed) {
             counters_->allowed.fetch_add(1, std::memory_order_relaxed);
             return action::proceed;
@@ -162,7 +165,7 @@ public:
         if (!outcome || outcome->policy.data() != config_->policy.data()) {
             return; // another instance's decision: that instance writes it
         }
-        const bool refused = res.result_int() == 429 && !outcome->decision.allowed;
+        const bool refused = !outcome->decision.allowed && ctx.rejected_by() == "rate_limit";
         if (!refused && !config_->headers_on_allowed) {
             return;
         }
