@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -213,6 +214,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
     request_context ctx;
     const steady_clock_source clock;
     read_deadline deadline{lowest.get_executor(), lowest.socket()};
+    std::string head_bytes; // the response header, serialized; its capacity is reused
     for (std::uint64_t ordinal = 1;; ++ordinal) {
         // Between requests: idle. Wait for the first byte under the idle deadline, so a drain
         // can close this connection without cutting a request in half.
@@ -388,7 +390,10 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
         frame(res, head);
         core->requests.fetch_add(1, std::memory_order_relaxed); // before the client can see it
         lowest.expires_after(cfg.write_timeout);
-        const auto [write_ec, written] = co_await bh::async_write(stream, res, tuple_awaitable);
+        serialize_header(res, head_bytes);
+        const std::array<net::const_buffer, 2> wire{
+            net::buffer(head_bytes), net::buffer(res.body().data(), res.body().size())};
+        const auto [write_ec, written] = co_await net::async_write(stream, wire, tuple_awaitable);
         ctx.set_finish(clock.now());
         ctx.set_result(write_ec ? outcome::write_failed : outcome::completed, res.result_int(),
                        req.body().size(), res.body().size());

@@ -161,3 +161,19 @@ TEST_CASE("request_context: lazy id, tighten-only body limit, most restrictive d
     CHECK_FALSE(ctx.rate_limit());
     CHECK(ctx.request_id() == "0123456789abcdef-2");
 }
+
+TEST_CASE("serialize_header writes Beast's bytes for the status line and fields", "[pipeline]") {
+    http::response res{bh::status::too_many_requests, 11};
+    res.set(bh::field::retry_after, "7");
+    res.insert("X-Custom", "a b");
+    res.body() = "body";
+    res.prepare_payload();
+    std::string out = "stale contents";
+    http::serialize_header(res, out);
+    CHECK(out == "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nX-Custom: a b\r\n"
+                 "Content-Length: 4\r\n\r\n");
+    res.version(10);
+    res.reason("Slow Down");
+    http::serialize_header(res, out);
+    CHECK(out.rfind("HTTP/1.0 429 Slow Down\r\n", 0) == 0);
+}

@@ -1,8 +1,12 @@
 #ifndef BULWARK_HTTP_MESSAGE_HPP
 #define BULWARK_HTTP_MESSAGE_HPP
 
+#include <bulwark/config.hpp>
+
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include <string>
 
 namespace bulwark::http {
 
@@ -12,6 +16,21 @@ using request_header = boost::beast::http::request_header<>;
 using request = boost::beast::http::request<boost::beast::http::string_body>;
 /// A response as handlers and middlewares build it.
 using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/**
+ * Writes the status line and header fields of `res`, through the blank line, into `out`
+ * (replacing its contents; its capacity is reused).
+ *
+ * The session sends this and the body as two buffers of one gather write. Beast's serializer
+ * walks a buffer sequence with several pieces per field, which costs about 0.3 µs per field
+ * here: with a dozen security headers that is more than the whole middleware pipeline. The
+ * bytes are those Beast would write; like Beast's serializer it does not re-validate fields
+ * (Beast's field setters are where values are checked).
+ *
+ * @par Thread Safety
+ * Reentrant.
+ */
+BULWARK_HTTP_API void serialize_header(const response& res, std::string& out);
 
 } // namespace bulwark::http
 
