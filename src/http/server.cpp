@@ -159,34 +159,33 @@ std::error_code server::validate(const server_config& config, config_issue* issu
     return {};
 }
 
-tcp::endpoint server::listen(const tcp::endpoint& endpoint) {
-    auto l = std::make_shared<listener>(core_->executor, nullptr);
+namespace {
+
+// Binds, listens and starts accepting; `tls` null for plain HTTP.
+tcp::endpoint open_listener(const std::shared_ptr<server::core>& core,
+                            const tcp::endpoint& endpoint, net::ssl::context* tls) {
+    auto l = std::make_shared<listener>(core->executor, tls);
     l->acceptor.open(endpoint.protocol());
     l->acceptor.set_option(tcp::acceptor::reuse_address(true));
     l->acceptor.bind(endpoint);
     l->acceptor.listen(net::socket_base::max_listen_connections);
     const auto bound = l->acceptor.local_endpoint();
     {
-        const std::lock_guard lock{core_->mutex};
-        core_->listeners.push_back(l);
+        const std::lock_guard lock{core->mutex};
+        core->listeners.push_back(l);
     }
-    net::co_spawn(l->strand, accept_loop(core_, l), net::detached);
+    net::co_spawn(l->strand, accept_loop(core, l), net::detached);
     return bound;
 }
 
+} // namespace
+
+tcp::endpoint server::listen(const tcp::endpoint& endpoint) {
+    return open_listener(core_, endpoint, nullptr);
+}
+
 tcp::endpoint server::listen(const tcp::endpoint& endpoint, net::ssl::context& tls) {
-    auto l = std::make_shared<listener>(core_->executor, &tls);
-    l->acceptor.open(endpoint.protocol());
-    l->acceptor.set_option(tcp::acceptor::reuse_address(true));
-    l->acceptor.bind(endpoint);
-    l->acceptor.listen(net::socket_base::max_listen_connections);
-    const auto bound = l->acceptor.local_endpoint();
-    {
-        const std::lock_guard lock{core_->mutex};
-        core_->listeners.push_back(l);
-    }
-    net::co_spawn(l->strand, accept_loop(core_, l), net::detached);
-    return bound;
+    return open_listener(core_, endpoint, &tls);
 }
 
 void server::attach(graceful_shutdown& shutdown) {
