@@ -1,6 +1,12 @@
 #include <bulwark/core/error.hpp>
 #include <bulwark/http/size_limit/size_limits.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -80,4 +86,29 @@ TEST_CASE("invalid size limits are refused naming the field", "[size_limits]") {
     CHECK(http::size_limits::validate({.route_body_bytes = {{"upload", 1}}}, &issue));
     CHECK(issue.field == "size_limits_config.route_body_bytes");
     CHECK_THROWS_AS(http::size_limits({.max_url_bytes = 0}), std::system_error);
+}
+
+TEST_CASE("header-phase rejections read no body bytes (beast::test::stream)", "[size_limits]") {
+    // The header-first read of a session, against Beast's test stream: one byte per read, so
+    // the stream's counter says exactly how many bytes the server has taken off the wire.
+    boost::asio::io_context ioc;
+    boost::beast::test::stream server{ioc};
+    boost::beast::test::stream client{ioc};
+    server.connect(client);
+    server.read_size(1);
+    const std::string header = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+    const std::string body(1000, 'b');
+    boost::asio::write(client, boost::asio::buffer(header + body));
+
+    http::size_limits limits{{.max_url_bytes = 4}}; // "/upload" is too long: 414
+    bh::request_parser<bh::string_body> parser;
+    boost::beast::flat_buffer buffer;
+    bh::read_header(server, buffer, parser);
+    http::request_context ctx;
+    ctx.reset({.body_limit = 1 << 20});
+    REQUIRE(limits.on_header(ctx, parser.get()) == http::action::respond);
+    CHECK(ctx.pending_response().result_int() == 414);
+    CHECK(server.nread_bytes() == header.size()); // not one body byte
+    CHECK(buffer.size() == 0);
+    CHECK_FALSE(parser.is_done()); // the body is still unread: the session must close
 }
