@@ -51,7 +51,7 @@ response request_context::take_response() {
     if (!response_) {
         // A hook answered action::respond without setting a response: a bug in that hook,
         // answered as one rather than with undefined behaviour.
-        reject({.status = 500, .detail = "The server could not complete the request."}, "pipeline");
+        reject({.status = 500, .detail = internal_error_detail}, "pipeline");
     }
     response res = std::move(*response_);
     response_.reset();

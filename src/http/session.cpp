@@ -364,9 +364,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
                     }
                     if (failed) {
                         // The exception's text stays in the server's logs.
-                        ctx.reject(
-                            {.status = 500, .detail = "The server could not complete the request."},
-                            "handler");
+                        ctx.reject({.status = 500, .detail = internal_error_detail}, "handler");
                         res = ctx.take_response();
                     }
                 }
@@ -377,8 +375,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             core->pipeline.on_response(ctx, res);
         } catch (...) {
             // A response hook that throws must not cost the client its answer.
-            ctx.reject({.status = 500, .detail = "The server could not complete the request."},
-                       "response_phase");
+            ctx.reject({.status = 500, .detail = internal_error_detail}, "response_phase");
             res = ctx.take_response();
         }
         // The version first: Beast's keep-alive logic depends on it.

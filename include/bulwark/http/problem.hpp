@@ -11,6 +11,11 @@
 
 namespace bulwark::http {
 
+/// The detail of every 500 bulwark sends for an internal failure (a handler's exception, a
+/// misbehaving hook): fixed text, so nothing internal reaches the client.
+inline constexpr std::string_view internal_error_detail =
+    "The server could not complete the request.";
+
 /// The media type of every bulwark error response (RFC 9457 section 3).
 inline constexpr std::string_view problem_json_media_type = "application/problem+json";
 
