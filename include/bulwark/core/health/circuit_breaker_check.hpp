@@ -18,7 +18,7 @@ namespace bulwark {
  * then only warns), critical when it cannot.
  *
  * @code
- * monitor.add({.name = "payments:circuit", .critical = false, .interval = 1s, .timeout = 1s},
+ * monitor.add({.name = "payments:circuit", .critical = false, .timeout = 1s, .interval = 1s},
  *             bulwark::circuit_breaker_check{breaker});
  * @endcode
  *
