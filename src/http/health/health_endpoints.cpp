@@ -1,0 +1,70 @@
+#include <bulwark/http/health/health_endpoints.hpp>
+
+#include <memory>
+#include <utility>
+
+namespace bulwark::http {
+
+namespace bh = boost::beast::http;
+
+std::error_code validate(const health_endpoints_config& c, config_issue* issue) noexcept {
+    if (c.routes.empty()) {
+        return invalid_config(issue, "health_endpoints_config.routes", "must not be empty");
+    }
+    for (const auto& r : c.routes) {
+        if (r.path.empty() || r.path.front() != '/') {
+            return invalid_config(issue, "health_endpoints_config.routes.path",
+                                  "must start with '/'");
+        }
+        health_check_config probe{.name = "x", .groups = {r.group}};
+        if (validate(probe)) {
+            return invalid_config(issue, "health_endpoints_config.routes.group",
+                                  "must be 1 to 128 of [A-Za-z0-9_.-]");
+        }
+    }
+    if (c.details != health_details::never && c.details != health_details::always &&
+        c.details != health_details::when_authorized) {
+        return invalid_config(issue, "health_endpoints_config.details",
+                              "must be never, always or when_authorized");
+    }
+    if (c.details == health_details::when_authorized && !c.authorize) {
+        return invalid_config(issue, "health_endpoints_config.authorize",
+                              "must be set when details is when_authorized");
+    }
+    return {};
+}
+
+response make_health_response(const group_report& report, const health_service_info& service,
+                              bool details, unsigned http_version) {
+    response res{report.status == health_status::fail ? bh::status::service_unavailable
+                                                      : bh::status::ok,
+                 http_version};
+    res.set(bh::field::content_type, health_json_media_type);
+    // A cached probe answer is a wrong answer: every probe must see the current state.
+    res.set(bh::field::cache_control, "no-store");
+    res.body() = to_health_json(report, service, details);
+    res.prepare_payload();
+    return res;
+}
+
+void add_health_routes(router& routes, const health_registry& registry,
+                       health_endpoints_config config) {
+    config_issue issue;
+    if (validate(config, &issue)) {
+        throw_invalid_config(issue);
+    }
+    // Shared by every route's handler; the router copies handlers.
+    auto shared = std::make_shared<const health_endpoints_config>(std::move(config));
+    for (const auto& r : shared->routes) {
+        routes.get(r.path, [shared, &registry, group = r.group](request_context& ctx,
+                                                                request& req) {
+            const bool details =
+                shared->details == health_details::always ||
+                (shared->details == health_details::when_authorized && shared->authorize(ctx, req));
+            return make_health_response(*registry.report(group), shared->service, details,
+                                        ctx.http_version());
+        });
+    }
+}
+
+} // namespace bulwark::http
