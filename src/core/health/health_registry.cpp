@@ -128,15 +128,35 @@ std::size_t health_registry::size() const noexcept {
 
 std::shared_ptr<const group_report> health_registry::report(std::string_view group) const {
     std::lock_guard lock{mutex_};
-    const auto it = reports_.find(group);
-    if (it != reports_.end()) {
-        return it->second;
+    const auto it = groups_.find(group);
+    if (it != groups_.end()) {
+        return it->second->report;
     }
     return empty_;
 }
 
 health_status health_registry::status(std::string_view group) const {
     return report(group)->status;
+}
+
+health_registry::group_ref health_registry::group(std::string_view group) const {
+    std::lock_guard lock{mutex_};
+    const auto it = groups_.find(group);
+    if (it != groups_.end()) {
+        return {this, it->second.get()};
+    }
+    auto& slot = slot_locked(group);
+    slot.report = build_locked(group);
+    slot.status.store(slot.report->status, std::memory_order_release);
+    return {this, &slot};
+}
+
+health_registry::group_slot& health_registry::slot_locked(std::string_view group) const {
+    auto it = groups_.find(group);
+    if (it == groups_.end()) {
+        it = groups_.emplace(std::string{group}, std::make_unique<group_slot>()).first;
+    }
+    return *it->second;
 }
 
 void health_registry::drain() {
@@ -167,6 +187,21 @@ void health_registry::rebuild_all_locked() {
 }
 
 void health_registry::rebuild_locked(std::string_view group) {
+    auto r = build_locked(group);
+    if (group == startup_group) {
+        // Latched: once the startup group has passed it stays started, as Kubernetes stops
+        // asking the startup probe after its first success. Release order: a reader that sees
+        // started() true also sees the reports built before.
+        startup_passed_ =
+            startup_passed_ || (!r->checks.empty() && r->status != health_status::fail);
+        started_.store(startup_passed_ || r->checks.empty(), std::memory_order_release);
+    }
+    auto& slot = slot_locked(group);
+    slot.status.store(r->status, std::memory_order_release);
+    slot.report = std::move(r);
+}
+
+std::shared_ptr<group_report> health_registry::build_locked(std::string_view group) const {
     auto r = std::make_shared<group_report>();
     r->generation = generation_;
     for (const auto& e : entries_) {
@@ -181,14 +216,6 @@ void health_registry::rebuild_locked(std::string_view group) {
             }
         }
     }
-    if (group == startup_group) {
-        // Latched: once the startup group has passed it stays started, as Kubernetes stops
-        // asking the startup probe after its first success. Release order: a reader that sees
-        // started() true also sees the reports built before.
-        startup_passed_ =
-            startup_passed_ || (!r->checks.empty() && r->status != health_status::fail);
-        started_.store(startup_passed_ || r->checks.empty(), std::memory_order_release);
-    }
     if (gated(group) && !started()) {
         r->status = health_status::fail;
         r->output = "starting";
@@ -196,7 +223,7 @@ void health_registry::rebuild_locked(std::string_view group) {
         r->status = health_status::fail;
         r->output = "draining";
     }
-    reports_.insert_or_assign(std::string{group}, std::move(r));
+    return r;
 }
 
 } // namespace bulwark

@@ -34,17 +34,31 @@ std::error_code validate(const health_endpoints_config& c, config_issue* issue) 
     return {};
 }
 
-response make_health_response(const group_report& report, const health_service_info& service,
-                              bool details, unsigned http_version) {
-    response res{report.status == health_status::fail ? bh::status::service_unavailable
-                                                      : bh::status::ok,
+namespace {
+
+response health_response(health_status status, std::string body, unsigned http_version) {
+    response res{status == health_status::fail ? bh::status::service_unavailable : bh::status::ok,
                  http_version};
     res.set(bh::field::content_type, health_json_media_type);
     // A cached probe answer is a wrong answer: every probe must see the current state.
     res.set(bh::field::cache_control, "no-store");
-    res.body() = to_health_json(report, service, details);
+    res.body() = std::move(body);
     res.prepare_payload();
     return res;
+}
+
+} // namespace
+
+response make_health_response(const group_report& report, const health_service_info& service,
+                              bool details, unsigned http_version) {
+    return health_response(report.status, to_health_json(report, service, details), http_version);
+}
+
+response make_health_response(health_status status, unsigned http_version) {
+    std::string body = "{\"status\":\"";
+    body += to_string(status);
+    body += "\"}";
+    return health_response(status, std::move(body), http_version);
 }
 
 void add_health_routes(router& routes, const health_registry& registry,
@@ -56,13 +70,16 @@ void add_health_routes(router& routes, const health_registry& registry,
     // Shared by every route's handler; the router copies handlers.
     auto shared = std::make_shared<const health_endpoints_config>(std::move(config));
     for (const auto& r : shared->routes) {
-        routes.get(r.path, [shared, &registry, group = r.group](request_context& ctx,
-                                                                request& req) {
+        // Resolved once: a status-only probe is one atomic load, no lookup, no lock.
+        routes.get(r.path, [shared, group = registry.group(r.group)](request_context& ctx,
+                                                                     request& req) {
             const bool details =
                 shared->details == health_details::always ||
                 (shared->details == health_details::when_authorized && shared->authorize(ctx, req));
-            return make_health_response(*registry.report(group), shared->service, details,
-                                        ctx.http_version());
+            if (!details) {
+                return make_health_response(group.status(), ctx.http_version());
+            }
+            return make_health_response(*group.report(), shared->service, true, ctx.http_version());
         });
     }
 }

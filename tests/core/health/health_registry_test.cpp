@@ -263,3 +263,23 @@ TEST_CASE("Reports are immutable snapshots readers can hold while results change
     reader.join();
     CHECK(torn.load() == 0);
 }
+
+TEST_CASE("A group_ref follows its group without lookups", "[health]") {
+    health_registry r;
+    const auto warmup = r.add({.name = "warmup", .groups = {"startup"}});
+    const auto db = r.add({.name = "db"});
+    const auto ready = r.group("readiness");
+    const auto custom = r.group("not-yet-used");
+    CHECK(ready.status() == health_status::fail); // starting
+    CHECK(ready.report()->output == "starting");
+    CHECK(custom.status() == health_status::pass);
+    CHECK(custom.report()->checks.empty());
+    pass(r, warmup);
+    CHECK(ready.status() == health_status::fail); // db pending
+    pass(r, db);
+    CHECK(ready.status() == health_status::pass);
+    CHECK(ready.report() == r.report("readiness"));
+    r.drain();
+    CHECK(ready.status() == health_status::fail);
+    CHECK(r.group("readiness").status() == health_status::fail);
+}

@@ -84,8 +84,35 @@ struct health_registry_config {
  * draining() and started() are thread-safe. report() copies one shared_ptr under a mutex.
  */
 class health_registry {
+    struct group_slot {
+        std::atomic<health_status> status{health_status::pass};
+        std::shared_ptr<const group_report> report; // guarded by the registry's mutex
+    };
+
 public:
     using check_id = std::size_t;
+
+    /**
+     * One group, resolved once (an endpoint resolves its group at registration): status() is
+     * a single atomic load, report() a shared_ptr copy without a map lookup.
+     */
+    class group_ref {
+    public:
+        [[nodiscard]] health_status status() const noexcept {
+            return slot_->status.load(std::memory_order_acquire);
+        }
+        [[nodiscard]] std::shared_ptr<const group_report> report() const {
+            std::lock_guard lock{registry_->mutex_};
+            return slot_->report;
+        }
+
+    private:
+        friend class health_registry;
+        group_ref(const health_registry* r, const group_slot* s) noexcept
+            : registry_{r}, slot_{s} {}
+        const health_registry* registry_;
+        const group_slot* slot_;
+    };
 
     BULWARK_CORE_API explicit health_registry(health_registry_config config = {});
     health_registry(const health_registry&) = delete;
@@ -123,6 +150,9 @@ public:
     report(std::string_view group) const;
     /// report(group)->status.
     [[nodiscard]] BULWARK_CORE_API health_status status(std::string_view group) const;
+    /// A handle to `group` (created empty if no check is in it yet), valid as long as the
+    /// registry. Thread-safe.
+    [[nodiscard]] BULWARK_CORE_API group_ref group(std::string_view group) const;
 
     /// Readiness fails from now on ("draining"); liveness is unaffected. Idempotent.
     BULWARK_CORE_API void drain();
@@ -135,12 +165,15 @@ public:
 private:
     struct entry;
     void rebuild_locked(std::string_view group);
+    [[nodiscard]] std::shared_ptr<group_report> build_locked(std::string_view group) const;
+    group_slot& slot_locked(std::string_view group) const;
     void rebuild_all_locked();
 
     health_registry_config config_;
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<entry>> entries_;
-    std::map<std::string, std::shared_ptr<const group_report>, std::less<>> reports_;
+    // Slots never move or disappear: group_ref points into them.
+    mutable std::map<std::string, std::unique_ptr<group_slot>, std::less<>> groups_;
     std::shared_ptr<const group_report> empty_;
     std::uint64_t generation_ = 0;
     std::atomic<bool> draining_{false};

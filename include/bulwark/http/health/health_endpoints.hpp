@@ -65,7 +65,8 @@ struct health_endpoints_config {
  *         or "router.path_template" when a path is already routed.
  *
  * @par Thread Safety
- * The handlers are thread-safe; `registry` must outlive the router.
+ * The handlers are thread-safe; `registry` must outlive the router. A status-only probe is one
+ * atomic load of the group's status; a detailed one copies the cached report.
  */
 BULWARK_HTTP_API void add_health_routes(router& routes, const health_registry& registry,
                                         health_endpoints_config config = {});
@@ -77,6 +78,10 @@ BULWARK_HTTP_API void add_health_routes(router& routes, const health_registry& r
 [[nodiscard]] BULWARK_HTTP_API response make_health_response(const group_report& report,
                                                              const health_service_info& service,
                                                              bool details, unsigned http_version);
+
+/// The status-only response for `status`: `{"status":"pass"}` and its status code.
+[[nodiscard]] BULWARK_HTTP_API response make_health_response(health_status status,
+                                                             unsigned http_version);
 
 } // namespace bulwark::http
 
