@@ -208,6 +208,11 @@ std::shared_ptr<group_report> health_registry::build_locked(std::string_view gro
         for (const auto& g : e->config.groups) {
             if (g == group) {
                 r->checks.push_back(e->last);
+                if (group == liveness_group && !e->last.completed) {
+                    // A liveness check that has not run yet says nothing about the process;
+                    // failing it would get a container restarted before its first check.
+                    break;
+                }
                 const auto s = e->last.result.status;
                 r->status =
                     worst(r->status,

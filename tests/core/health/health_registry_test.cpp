@@ -88,6 +88,16 @@ TEST_CASE("A check is pending (fail) until its first result", "[health]") {
     CHECK(rep->checks[0].took == 1ms);
 }
 
+TEST_CASE("Pending checks fail readiness but do not fail liveness", "[health]") {
+    health_registry r;
+    const auto loop = r.add({.name = "loop", .groups = {"liveness", "readiness"}});
+    CHECK(r.status("readiness") == health_status::fail);
+    CHECK(r.status("liveness") == health_status::pass);
+    CHECK(r.report("liveness")->checks.size() == 1); // still listed, as pending
+    fail(r, loop);
+    CHECK(r.status("liveness") == health_status::fail);
+}
+
 TEST_CASE("Aggregation: worst status; a non-critical failure only warns", "[health]") {
     health_registry r;
     const auto db = r.add({.name = "db"});

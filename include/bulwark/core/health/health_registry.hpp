@@ -67,7 +67,9 @@ struct health_registry_config {
  * of each group, Kubernetes-style.
  *
  * A group's status is the worst of its checks' statuses, where a non-critical check's `fail`
- * counts as `warn`. An empty (or unknown) group passes. On top of the checks:
+ * counts as `warn`. A check that has not completed a run yet counts as `fail` ("pending"),
+ * except in liveness, where it does not count: a restart is no cure for a check that has not
+ * run. An empty (or unknown) group passes. On top of the checks:
  * - **startup gating**: until the startup group has passed (or warned) once, liveness and
  *   readiness report `fail` with output "starting". A registry without startup checks starts
  *   at once. Once started it stays started.
