@@ -5,6 +5,9 @@
 
 #include <bulwark/asio/circuit_breaker/async_guarded.hpp>
 #include <bulwark/asio/error.hpp>
+#include <bulwark/asio/health/event_loop_lag.hpp>
+#include <bulwark/asio/health/health_monitor.hpp>
+#include <bulwark/asio/health/tcp_connect_check.hpp>
 #include <bulwark/asio/rate_limit/async_acquire.hpp>
 #include <bulwark/asio/retry/async_retry.hpp>
 #include <bulwark/asio/retry/with_timeout.hpp>

@@ -9,6 +9,12 @@
 #include <bulwark/core/clock.hpp>
 #include <bulwark/core/coarse_clock.hpp>
 #include <bulwark/core/error.hpp>
+#include <bulwark/core/health/check_result.hpp>
+#include <bulwark/core/health/circuit_breaker_check.hpp>
+#include <bulwark/core/health/disk_space_check.hpp>
+#include <bulwark/core/health/health_check_config.hpp>
+#include <bulwark/core/health/health_json.hpp>
+#include <bulwark/core/health/health_registry.hpp>
 #include <bulwark/core/rate_limit/chain.hpp>
 #include <bulwark/core/rate_limit/concurrency_limiter.hpp>
 #include <bulwark/core/rate_limit/fixed_window_limiter.hpp>

@@ -6,6 +6,8 @@
 #include <bulwark/asio.hpp>
 #include <bulwark/http/client_address.hpp>
 #include <bulwark/http/cors/cors.hpp>
+#include <bulwark/http/health/health_endpoints.hpp>
+#include <bulwark/http/health/http_get_check.hpp>
 #include <bulwark/http/message.hpp>
 #include <bulwark/http/pipeline.hpp>
 #include <bulwark/http/problem.hpp>

@@ -211,7 +211,7 @@ TEST_CASE("Custom paths and groups; configuration errors name the field", "[heal
 }
 
 TEST_CASE("1000 concurrent probes never run a check more than once per interval",
-          "[health][endpoints]") {
+          "[health][endpoints][concurrency]") {
     health_registry registry;
     http::router routes;
     http::add_health_routes(routes, registry);
