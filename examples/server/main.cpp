@@ -3,10 +3,12 @@
 // bulwark's ready-made HTTP/1.1 server (plain or TLS) with every middleware that exists wired
 // in the recommended order (docs/pipeline-order.md): security headers, request ids, CORS,
 // size limits, a per-client rate limit and an in-flight limit; problem+json for every error;
-// graceful shutdown on SIGTERM/SIGINT; a Prometheus endpoint. Each later component is wired in
-// here as it lands.
+// liveness/readiness/startup health endpoints; graceful shutdown on SIGTERM/SIGINT (readiness
+// fails first); a Prometheus endpoint. Each later component is wired in here as it lands.
 //
-// Routes: GET /            hello
+// Routes: GET /health/live, /health/ready, /health/startup   application/health+json, status
+//                  only (an --internal-port listener serves them with details)
+//         GET /            hello
 //         GET /version     {"version": ...}
 //         GET /metrics     Prometheus text format
 //         POST /echo       the request body back
@@ -23,6 +25,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -63,6 +66,9 @@ struct options {
     std::chrono::seconds drain_timeout{25};
     std::vector<std::string> trusted_proxies;
     std::vector<std::string> cors_origins;
+    std::string dependency_host; // --dependency HOST:PORT, readiness checks a TCP connect
+    std::uint16_t dependency_port = 0;
+    std::optional<unsigned short> internal_port;
     bool bare = false;
 };
 
@@ -82,6 +88,9 @@ constexpr std::string_view usage =
     "default none)\n"
     "  --cors-origin ORIGIN    allow this browser origin, e.g. https://app.example.com "
     "(repeatable)\n"
+    "  --dependency HOST:PORT  readiness requires a TCP connect to HOST:PORT (default none)\n"
+    "  --internal-port PORT    also serve /health/* with details and /metrics on PORT, same "
+    "address (0 picks a free one; default off)\n"
     "  --bare                  no middlewares at all (the baseline of scripts/bench-http)\n";
 
 template <class T>
@@ -151,6 +160,21 @@ bool parse_options(int argc, char** argv, options& out) {
             out.trusted_proxies.emplace_back(value);
         } else if (arg == "--cors-origin") {
             out.cors_origins.emplace_back(value);
+        } else if (arg == "--dependency") {
+            const auto colon = value.rfind(':');
+            unsigned port = 0;
+            if (colon == std::string_view::npos || colon == 0 ||
+                !parse_number(value.substr(colon + 1), port) || port == 0 || port > 65535) {
+                return bad("not HOST:PORT");
+            }
+            out.dependency_host = value.substr(0, colon);
+            out.dependency_port = static_cast<std::uint16_t>(port);
+        } else if (arg == "--internal-port") {
+            unsigned port = 0;
+            if (!parse_number(value, port) || port > 65535) {
+                return bad("not a port number");
+            }
+            out.internal_port = static_cast<unsigned short>(port);
         } else {
             std::cerr << "bulwark-example-server: unknown option " << arg << "\n" << usage;
             return false;
@@ -219,8 +243,11 @@ struct metrics {
 };
 
 //! [routes]
-http::router make_routes(metrics& m, http::server*& server) {
+http::router make_routes(metrics& m, http::server*& server,
+                         const bulwark::health_registry& health) {
     http::router routes;
+    // Status only ({"status":"pass"}): what a probe needs, nothing an attacker can use.
+    http::add_health_routes(routes, health);
     routes.get("/", [](http::request_context& ctx, http::request&) {
         return text_response(ctx, "text/plain; charset=utf-8",
                              "bulwark " + std::string{bulwark::version()} + " example server\n");
@@ -278,6 +305,37 @@ auto make_pipeline(const options& opts) {
 
 using my_pipeline = decltype(make_pipeline(options{}));
 
+//! [health]
+// The checks run on their own thread, so a blocked event loop is measured from outside it;
+// probes never run a check, they read the last results.
+void add_health_checks(bulwark::health_monitor& monitor, bulwark::event_loop_lag& loop_lag,
+                       const options& opts) {
+    // Liveness: only what a restart can fix. A stuck event loop is that.
+    monitor.add({.name = "eventloop:lag",
+                 .groups = {"liveness"},
+                 .timeout = 1s,
+                 .interval = 5s,
+                 .component_type = "system"},
+                loop_lag.as_check());
+    // Readiness: a full disk degrades (warn, still 200) but does not take the instance out.
+    monitor.add({.name = "disk:free",
+                 .critical = false,
+                 .timeout = 1s,
+                 .interval = 30s,
+                 .component_type = "system"},
+                bulwark::disk_space_check{{.path = "."}});
+    // Readiness: the dependency must accept connections.
+    if (!opts.dependency_host.empty()) {
+        const auto id = opts.dependency_host + ":" + std::to_string(opts.dependency_port);
+        monitor.add(
+            {.name = "dependency:connect", .timeout = 1s, .interval = 5s, .component_id = id},
+            bulwark::tcp_connect_check{
+                monitor.get_executor(),
+                {.host = opts.dependency_host, .port = opts.dependency_port}});
+    }
+}
+//! [health]
+
 // Drops clients whose bucket is full again, so the rate limiter's table holds active clients.
 net::awaitable<void> clean_up(http::server& server) {
     net::steady_timer timer{co_await net::this_coro::executor};
@@ -301,6 +359,13 @@ int main(int argc, char** argv) {
         net::io_context ioc{1};
         metrics m;
         http::server* server_ptr = nullptr;
+        bulwark::health_registry health;
+        // A passive startup check: the application records it when it is ready to serve.
+        const auto warmup = health.add({.name = "warmup", .groups = {"startup"}});
+        net::thread_pool health_thread{1};
+        bulwark::health_monitor monitor{health_thread.get_executor(), health};
+        bulwark::event_loop_lag loop_lag{ioc.get_executor()};
+        add_health_checks(monitor, loop_lag, opts);
 
         //! [server]
         http::server_config config;
@@ -319,7 +384,7 @@ int main(int argc, char** argv) {
         http::any_middleware stack = opts.bare ? http::any_middleware{http::pipeline<>{}}
                                                : http::any_middleware{make_pipeline(opts)};
         http::server server{ioc.get_executor(), config, std::move(stack),
-                            make_routes(m, server_ptr)};
+                            make_routes(m, server_ptr, health)};
         //! [server]
         server_ptr = &server;
 
@@ -338,11 +403,38 @@ int main(int argc, char** argv) {
             local = server.listen(endpoint);
         }
 
+        //! [internal]
+        // The internal listener: health with details, and metrics, for operators only (bind it
+        // where only the cluster or the host can reach it). No middlewares: probes from the
+        // kubelet or a monitoring system are never rate limited.
+        std::optional<http::server> internal;
+        tcp::endpoint internal_local;
+        if (opts.internal_port) {
+            http::router internal_routes;
+            http::add_health_routes(internal_routes, health,
+                                    {.details = http::health_details::always,
+                                     .service = {.version = "1",
+                                                 .release_id = std::string{bulwark::version()},
+                                                 .service_id = "bulwark-example-server"}});
+            internal_routes.get(
+                "/metrics", [&m, &server](http::request_context& ctx, http::request&) {
+                    return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8",
+                                         m.scrape(server.stats()));
+                });
+            internal.emplace(ioc.get_executor(), http::server_config{}, http::pipeline<>{},
+                             std::move(internal_routes));
+            internal_local =
+                internal->listen({net::ip::make_address(opts.address), *opts.internal_port});
+        }
+        //! [internal]
+
         //! [shutdown]
-        // SIGTERM/SIGINT: stop accepting, close idle connections, let in-flight requests
-        // finish for up to --drain-timeout, then exit 0.
+        // SIGTERM/SIGINT: readiness fails at once (load balancers stop sending), the server
+        // stops accepting, closes idle connections, lets in-flight requests finish for up to
+        // --drain-timeout, then exits 0. Liveness stays up throughout.
         bulwark::graceful_shutdown shutdown{ioc.get_executor(),
                                             {.drain_timeout = opts.drain_timeout}};
+        shutdown.on_drain([&health] { health.drain(); });
         server.attach(shutdown);
         shutdown.async_wait_drained([&](boost::system::error_code ec) {
             if (ec == bulwark::error::deadline_exceeded) {
@@ -350,19 +442,38 @@ int main(int argc, char** argv) {
                           << server.stats().active << " connection(s)\n";
             }
             server.close();
+            if (internal) {
+                internal->close();
+            }
             ioc.stop();
         });
         //! [shutdown]
         shutdown.on_drain([] { std::cout << "bulwark-example-server: draining" << std::endl; });
 
         net::co_spawn(ioc, clean_up(server), net::detached);
+        loop_lag.start();
+        monitor.start();
+        // Listening and set up: startup has passed. A real service would record this once its
+        // caches are warm or its migrations have run.
+        health.record(warmup, bulwark::check_result::pass(), std::chrono::system_clock::now(),
+                      bulwark::duration::zero());
         std::cout << "bulwark-example-server " << bulwark::version() << " listening on "
                   << (tls ? "https" : "http") << "://"
                   << (local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                               : local.address().to_string())
-                  << ":" << local.port() << (opts.bare ? " (bare: no middlewares)" : "")
-                  << std::endl;
+                  << ":" << local.port() << (opts.bare ? " (bare: no middlewares)" : "");
+        if (internal) {
+            std::cout << "; internal on http://"
+                      << (internal_local.address().is_v6()
+                              ? "[" + internal_local.address().to_string() + "]"
+                              : internal_local.address().to_string())
+                      << ":" << internal_local.port();
+        }
+        std::cout << std::endl;
         ioc.run();
+        monitor.stop();
+        loop_lag.stop();
+        health_thread.join();
         std::cout << "bulwark-example-server: stopped" << std::endl;
     } catch (const std::exception& e) {
         std::cerr << "bulwark-example-server: " << e.what() << "\n";

@@ -17,8 +17,9 @@ trap cleanup EXIT
 # The server prints its address on the first stdout line; a FIFO lets us block on that line
 # instead of polling with sleeps.
 mkfifo "$work/out"
+# Port 1 on loopback is closed: the readiness dependency is down.
 "$server" --address 127.0.0.1 --port 0 --client-rate 20 --cors-origin https://app.example.com \
-    --drain-timeout 20 >"$work/out" 2>"$work/stderr" &
+    --drain-timeout 20 --internal-port 0 --dependency 127.0.0.1:1 >"$work/out" 2>"$work/stderr" &
 pid=$!
 exec 3<"$work/out"
 if ! read -r -t 30 -u 3 first_line; then
@@ -27,8 +28,10 @@ fi
 cat <&3 >"$work/stdout" & # keep draining so later prints never block the server
 cat_pid=$!
 echo "server: $first_line"
-[[ $first_line =~ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] || { echo "FAIL: bad first line"; exit 1; }
+[[ $first_line =~ listening\ on\ http://127\.0\.0\.1:([0-9]+)\;\ internal\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
+    { echo "FAIL: bad first line"; exit 1; }
 base="http://127.0.0.1:${BASH_REMATCH[1]}"
+internal="http://127.0.0.1:${BASH_REMATCH[2]}"
 
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -41,6 +44,28 @@ request() {
 }
 header() { grep -i "^$1:" "$work/h" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
 body_has() { grep -qF -- "$1" "$work/b" || fail "$2: body lacks $1: $(head -c 300 "$work/b")"; }
+
+# Health: the public port says only pass/fail; the internal one explains.
+request live "$base/health/live"
+[[ $status == 200 ]] || fail "GET /health/live -> $status"
+[[ $(header content-type) == application/health+json ]] || fail "live content-type: $(header content-type)"
+[[ $(header cache-control) == no-store ]] || fail "live cache-control: $(header cache-control)"
+[[ $(cat "$work/b") == '{"status":"pass"}' ]] || fail "live body: $(cat "$work/b")"
+request startup "$base/health/startup"
+[[ $status == 200 ]] || fail "GET /health/startup -> $status"
+request ready "$base/health/ready"
+[[ $status == 503 ]] || fail "GET /health/ready with the dependency down -> $status"
+[[ $(cat "$work/b") == '{"status":"fail"}' ]] || fail "public ready body leaks details: $(cat "$work/b")"
+request internal_ready "$internal/health/ready"
+[[ $status == 503 ]] || fail "internal GET /health/ready -> $status"
+body_has '"dependency:connect":[{"componentId":"127.0.0.1:1"' "internal ready"
+body_has "\"releaseId\":\"$version\"" "internal ready"
+body_has '"disk:free"' "internal ready"
+request internal_live "$internal/health/live"
+[[ $status == 200 ]] || fail "internal GET /health/live -> $status"
+body_has '"eventloop:lag":[{"componentType":"system"' "internal live"
+request internal_metrics "$internal/metrics"
+[[ $status == 200 ]] || fail "internal GET /metrics -> $status"
 
 request root "$base/"
 [[ $status == 200 ]] || fail "GET / -> $status"
