@@ -2,6 +2,7 @@
 #include <bulwark/core/health/health_json.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 namespace bulwark {
@@ -78,7 +79,7 @@ std::string to_health_json(const group_report& report, const health_service_info
             bool f = true;
             append_field(out, f, "componentId", c.config->component_id);
             append_field(out, f, "componentType", c.config->component_type);
-            if (c.result.observed_value) {
+            if (c.result.observed_value && std::isfinite(*c.result.observed_value)) {
                 out += f ? "" : ",";
                 f = false;
                 out += "\"observedValue\":";

@@ -1,5 +1,7 @@
 #include <bulwark/asio/health/health_monitor.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -27,24 +29,36 @@ using monitor_type = bulwark::basic_health_monitor<bulwark::test::manual_timer>;
 namespace {
 
 // An asynchronous check that never completes on its own: it ends only when cancelled, with
-// fail("cancelled"), the way a connect to a black-holed address ends at its timeout.
+// fail("cancelled"), the way a connect to a black-holed address ends at its timeout. Like an
+// Asio I/O object, it owns its pending operations; the cancellation handler refers to them
+// without owning them.
 struct hanging_check {
+    using handler_type = boost::asio::any_completion_handler<void(check_result)>;
     std::shared_ptr<std::atomic<int>> started = std::make_shared<std::atomic<int>>(0);
     std::shared_ptr<std::atomic<int>> cancelled = std::make_shared<std::atomic<int>>(0);
+    std::shared_ptr<std::vector<std::shared_ptr<handler_type>>> pending =
+        std::make_shared<std::vector<std::shared_ptr<handler_type>>>();
 
     template <class Token>
     auto operator()(Token&& token) {
         return boost::asio::async_initiate<Token, void(check_result)>(
-            [s = started, c = cancelled](auto handler) {
+            [s = started, c = cancelled, p = pending](auto handler) {
                 ++*s;
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 REQUIRE(slot.is_connected());
-                auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                slot.assign([c, h](boost::asio::cancellation_type) {
-                    ++*c;
-                    auto ex = boost::asio::get_associated_executor(*h);
-                    boost::asio::post(ex, [h] { (*h)(check_result::fail("cancelled")); });
-                });
+                auto ex = boost::asio::get_associated_executor(handler);
+                auto h = std::make_shared<handler_type>(std::move(handler));
+                p->push_back(h);
+                slot.assign(
+                    [c, ex, w = std::weak_ptr<handler_type>{h}](boost::asio::cancellation_type) {
+                        ++*c;
+                        if (auto op = w.lock(); op && *op) {
+                            boost::asio::post(ex, [op] {
+                                auto once = std::move(*op);
+                                std::move(once)(check_result::fail("cancelled"));
+                            });
+                        }
+                    });
             },
             token);
     }
@@ -237,6 +251,46 @@ TEST_CASE("stop() cancels runs in flight and records nothing after", "[health][m
     CHECK(recorded == 0);
     CHECK(*check.started == 1);
     CHECK(io.poll() == 0); // nothing left scheduled
+}
+
+TEST_CASE("Destroying the monitor with a coroutine check in flight is safe", "[health][monitor]") {
+    boost::asio::io_context io;
+    health_registry registry;
+    std::atomic<bool> waiting{false};
+    std::atomic<bool> ended{false};
+    {
+        monitor_type monitor{io.get_executor(), registry};
+        monitor.add({.name = "slow"}, [&]() -> boost::asio::awaitable<check_result> {
+            bulwark::test::manual_timer t{co_await boost::asio::this_coro::executor, 1h};
+            waiting = true;
+            auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            ended = true;
+            co_return check_result::fail(ec.message());
+        });
+        monitor.start();
+        REQUIRE(run_until(io, [&] { return waiting.load(); }));
+    } // the coroutine is still waiting; its cancellation and completion run after this
+    REQUIRE(run_until(io, [&] { return ended.load(); }));
+    settle(io);
+    CHECK_FALSE(registry.report("readiness")->checks[0].completed);
+}
+
+TEST_CASE("A coroutine check function that throws before its coroutine exists fails",
+          "[health][monitor]") {
+    boost::asio::io_context io;
+    health_registry registry;
+    monitor_type monitor{io.get_executor(), registry};
+    monitor.add({.name = "broken"}, []() -> boost::asio::awaitable<check_result> {
+        throw std::runtime_error{"no coroutine"};
+    });
+    monitor.add({.name = "fine", .groups = {"other"}}, [] { return check_result::pass(); });
+    monitor.start();
+    REQUIRE(run_until(io, [&] {
+        return registry.report("readiness")->checks[0].completed &&
+               registry.report("other")->checks[0].completed;
+    }));
+    CHECK(output_of(registry) == "check threw: no coroutine");
+    CHECK(registry.status("other") == health_status::pass);
 }
 
 TEST_CASE("Registration errors: duplicates, bad config, add after start", "[health][monitor]") {

@@ -106,7 +106,8 @@ public:
     }
 
     /// The worst lag since the previous check() or lag(), including the pending sample's
-    /// overdue time. Resets the window.
+    /// overdue time. Resets the window, so give the probe one reader (the monitor); a second
+    /// reader would take samples away from the first.
     [[nodiscard]] duration lag() { return lag(*state_); }
 
     /// The synchronous health check: `pass`, `warn` or `fail` by the thresholds, observed

@@ -11,6 +11,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -91,6 +92,9 @@ using health_check_handler = boost::asio::cancellation_slot_binder<
  *   bulwark::tcp_connect_check or bulwark::http::http_get_check. Its timeout is a terminal
  *   cancellation through the handler's cancellation slot.
  *
+ * The monitor keeps a coroutine check's function object alive while a coroutine it started
+ * runs, so a lambda coroutine may use its captures even after the monitor is gone.
+ *
  * A check that throws reports `fail` ("check threw: ..."); one that returns a status outside
  * the enumeration reports `fail`; one that does not finish in time reports `fail` ("timed out
  * after N ms") and its late result is discarded. Runs of one check never overlap.
@@ -100,7 +104,14 @@ using health_check_handler = boost::asio::cancellation_slot_binder<
  * @par Thread Safety
  * add() must be called before start(). start() and stop() are thread-safe; the monitor's own
  * state lives on a strand of its executor. Destroying the monitor stops it; runs still in
- * flight then complete into nothing. The registry must outlive the monitor.
+ * flight then complete into nothing. A stopped monitor does not start again. The registry
+ * must outlive the monitor. Results are recorded under the monitor's lock (so stop() returning
+ * means no record() is running): the registry's `on_run` hook must not stop or destroy the
+ * monitor.
+ *
+ * An asynchronous check must use its cancellation slot on the strand it is given (the
+ * handler's associated executor) or on the initiating call, as Asio's own operations do: the
+ * monitor emits the timeout's cancellation there.
  */
 template <class Timer = boost::asio::steady_timer>
 class basic_health_monitor {
@@ -210,16 +221,24 @@ private:
         if constexpr (std::is_same_v<result_type, boost::asio::awaitable<check_result>>) {
             // On the strand, so the timeout's cancellation is emitted on the coroutine's own
             // executor, as Asio's cancellation slots require.
-            return [ex = impl_->strand,
-                    check = std::move(check)](boost::asio::cancellation_slot slot,
-                                              std::function<void(check_result)> done) mutable {
-                boost::asio::co_spawn(
-                    ex, check(),
-                    boost::asio::bind_cancellation_slot(
-                        slot, [done = std::move(done)](std::exception_ptr e, check_result r) {
-                            done(e ? detail::health_check_threw(e) : std::move(r));
-                        }));
-            };
+            // The check is shared with its running coroutine: a lambda coroutine refers to its
+            // closure (its captures) for as long as it runs, which can outlive the monitor.
+            return
+                [ex = impl_->strand, check = std::make_shared<Check>(std::move(check))](
+                    boost::asio::cancellation_slot slot, std::function<void(check_result)> done) {
+                    try {
+                        // check() may throw before its coroutine exists (a plain function returning
+                        // an awaitable), and co_spawn may fail to allocate.
+                        boost::asio::co_spawn(
+                            ex, (*check)(),
+                            boost::asio::bind_cancellation_slot(
+                                slot, [done, check](std::exception_ptr e, check_result r) {
+                                    done(e ? detail::health_check_threw(e) : std::move(r));
+                                }));
+                    } catch (...) {
+                        done(detail::health_check_threw(std::current_exception()));
+                    }
+                };
         } else if constexpr (!std::is_void_v<result_type>) {
             static_assert(std::is_convertible_v<result_type, check_result>,
                           "a synchronous health check returns bulwark::check_result");
@@ -293,21 +312,22 @@ private:
                 took, true);
             run->signal.emit(boost::asio::cancellation_type::terminal);
         });
-        // Weak: the operation holds this completion (in its cancellation handler too, which
-        // lives in the run's signal), so strong references would form a cycle that outlives
-        // the monitor whenever an operation never completes. While the monitor lives, the
-        // check and its run are owned by the monitor; after that a result has nowhere to go.
+        // The run is held strongly: its cancellation_signal must outlive the operation, which
+        // clears (co_spawn) or uses the slot until it completes, even after the monitor is
+        // gone. The monitor and the check are held weakly: after stop() a result has nowhere
+        // to go. (An operation whose cancellation handler owned this completion would form a
+        // cycle through the run; Asio's do not, and bulwark's checks hold it weakly.)
         auto done = [strand = self->strand, wself = std::weak_ptr<impl>{self},
-                     wc = std::weak_ptr<check_state>{c},
-                     wrun = std::weak_ptr<run_state>{run}](check_result r) {
-            boost::asio::post(strand, [wself, wc, wrun, r = std::move(r)]() mutable {
+                     wc = std::weak_ptr<check_state>{c}, run](check_result r) {
+            // dispatch: a completion already on the strand records at once, so a timeout
+            // queued behind it cannot overwrite a run that has finished.
+            boost::asio::dispatch(strand, [wself, wc, this_run = run, r = std::move(r)]() mutable {
+                this_run->signal.slot().clear(); // the operation is over
                 const auto m = wself.lock();
                 const auto check = wc.lock();
-                const auto this_run = wrun.lock();
-                if (!m || !check || !this_run) {
+                if (!m || !check) {
                     return;
                 }
-                this_run->signal.slot().clear(); // the operation is over
                 if (check->run == this_run) {
                     check->run.reset();
                 }
