@@ -6,8 +6,12 @@
 #include <string>
 #include <system_error>
 
+#include "support/config_error.hpp"
+
 namespace bh = boost::beast::http;
 namespace http = bulwark::http;
+
+using bulwark::test::config_error;
 
 namespace {
 
@@ -26,16 +30,6 @@ struct probe {
         match = r.match(ctx, req);
     }
 };
-
-std::string config_error(auto&& f) {
-    try {
-        f();
-    } catch (const std::system_error& e) {
-        CHECK(e.code() == bulwark::error::invalid_config);
-        return e.what();
-    }
-    return "no exception";
-}
 
 } // namespace
 

@@ -19,9 +19,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <atomic>
 #include <future>
@@ -30,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_certificate.hpp"
 #include "support/test_client.hpp"
 
 namespace net = boost::asio;
@@ -501,48 +499,8 @@ TEST_CASE("graceful shutdown finishes the request in flight, closes idle connect
     runner.join();
 }
 
-namespace {
-
-// A self-signed certificate for 127.0.0.1 made now, in memory (EC P-256).
-struct test_certificate {
-    std::string cert_pem;
-    std::string key_pem;
-};
-
-test_certificate make_certificate() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    REQUIRE(key != nullptr);
-    X509* cert = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-    test_certificate out;
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert);
-    char* data = nullptr;
-    auto size = BIO_get_mem_data(bio, &data);
-    out.cert_pem.assign(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    size = BIO_get_mem_data(bio, &data);
-    out.key_pem.assign(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return out;
-}
-
-} // namespace
-
 TEST_CASE("TLS round trip with a certificate made at test time", "[server][tls]") {
-    const auto certificate = make_certificate();
+    const auto certificate = bulwark::test::make_test_certificate();
     //! [tls]
     net::ssl::context server_tls{net::ssl::context::tls_server};
     server_tls.use_certificate_chain(net::buffer(certificate.cert_pem));

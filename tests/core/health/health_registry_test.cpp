@@ -9,10 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/config_error.hpp"
+
 using namespace std::chrono_literals;
 using bulwark::check_result;
 using bulwark::health_registry;
 using bulwark::health_status;
+using bulwark::test::config_error;
 
 namespace {
 
@@ -25,38 +28,28 @@ void fail(health_registry& r, health_registry::check_id id) {
     r.record(id, check_result::fail("down"), t0, 1ms);
 }
 
-std::string what_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::system_error& e) {
-        CHECK(e.code() == bulwark::error::invalid_config);
-        return e.what();
-    }
-    return "no exception";
-}
-
 } // namespace
 
 TEST_CASE("health_check_config validation names the field", "[health]") {
     health_registry r;
-    CHECK_THAT(what_of([&] { r.add({}); }), Catch::Contains("health_check_config.name"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db:a:b"}); }),
+    CHECK_THAT(config_error([&] { r.add({}); }), Catch::Contains("health_check_config.name"));
+    CHECK_THAT(config_error([&] { r.add({.name = "db:a:b"}); }),
                Catch::Contains("health_check_config.name"));
-    CHECK_THAT(what_of([&] { r.add({.name = "white space"}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "white space"}); }),
                Catch::Contains("health_check_config.name"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .groups = {}}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .groups = {}}); }),
                Catch::Contains("health_check_config.groups"));
-    CHECK_THAT(what_of([&] {
+    CHECK_THAT(config_error([&] {
                    r.add({.name = "db", .groups = {"readiness", "readiness"}});
                }),
                Catch::Contains("health_check_config.groups"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .groups = {"a:b"}}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .groups = {"a:b"}}); }),
                Catch::Contains("health_check_config.groups"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .timeout = 0s}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .timeout = 0s}); }),
                Catch::Contains("health_check_config.timeout"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .interval = -1s}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .interval = -1s}); }),
                Catch::Contains("health_check_config.interval"));
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .timeout = 5s, .interval = 1s}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .timeout = 5s, .interval = 1s}); }),
                Catch::Contains("health_check_config.timeout"));
     CHECK(r.size() == 0);
     CHECK(r.add({.name = "postgres:responseTime"}) == 0);
@@ -65,7 +58,7 @@ TEST_CASE("health_check_config validation names the field", "[health]") {
 TEST_CASE("A duplicate check name is rejected at registration", "[health]") {
     health_registry r;
     r.add({.name = "db"});
-    CHECK_THAT(what_of([&] { r.add({.name = "db", .groups = {"liveness"}}); }),
+    CHECK_THAT(config_error([&] { r.add({.name = "db", .groups = {"liveness"}}); }),
                Catch::Contains("health_check_config.name: is already registered"));
     CHECK(r.size() == 1);
     CHECK(r.find("db") == 0u);

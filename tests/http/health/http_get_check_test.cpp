@@ -18,15 +18,14 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/read.hpp>
 #include <catch2/catch.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "support/test_certificate.hpp"
 
 namespace net = boost::asio;
 namespace bh = boost::beast::http;
@@ -320,57 +319,15 @@ TEST_CASE("http_get_check works with use_future, use_awaitable and deferred",
     CHECK(results[0].status == health_status::pass);
 }
 
-namespace {
-
-// A self-signed P-256 certificate for the name "localhost" (subject CN only), in PEM.
-struct pem_pair {
-    std::string certificate;
-    std::string key;
-};
-
-std::string to_pem(const std::function<int(BIO*)>& write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    REQUIRE(write(bio) == 1);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string out{data, static_cast<std::size_t>(size)};
-    BIO_free(bio);
-    return out;
-}
-
-pem_pair self_signed_localhost() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    REQUIRE(key != nullptr);
-    X509* cert = X509_new();
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -300);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-    X509_set_pubkey(cert, key);
-    X509_NAME* subject = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(cert, subject);
-    REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-    pem_pair out{to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert); }), to_pem([&](BIO* b) {
-                     return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
-                 })};
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return out;
-}
-
-} // namespace
-
 TEST_CASE("http_get_check over TLS sends SNI and verifies the certificate's name",
           "[health][http_get][tls]") {
-    const auto pem = self_signed_localhost();
+    const auto pem = bulwark::test::make_test_certificate();
     net::ssl::context server_tls{net::ssl::context::tls_server};
-    server_tls.use_certificate_chain(net::buffer(pem.certificate));
-    server_tls.use_private_key(net::buffer(pem.key), net::ssl::context::pem);
+    server_tls.use_certificate_chain(net::buffer(pem.cert_pem));
+    server_tls.use_private_key(net::buffer(pem.key_pem), net::ssl::context::pem);
 
     auto client_tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-    client_tls->add_certificate_authority(net::buffer(pem.certificate));
+    client_tls->add_certificate_authority(net::buffer(pem.cert_pem));
     client_tls->set_verify_mode(net::ssl::verify_peer);
 
     SECTION("the name matches: pass") {
