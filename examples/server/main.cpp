@@ -359,13 +359,15 @@ int main(int argc, char** argv) {
         net::io_context ioc{1};
         metrics m;
         http::server* server_ptr = nullptr;
+        //! [health_setup]
         bulwark::health_registry health;
         // A passive startup check: the application records it when it is ready to serve.
         const auto warmup = health.add({.name = "warmup", .groups = {"startup"}});
         net::thread_pool health_thread{1};
         bulwark::health_monitor monitor{health_thread.get_executor(), health};
-        bulwark::event_loop_lag loop_lag{ioc.get_executor()};
+        bulwark::event_loop_lag loop_lag{ioc.get_executor()}; // watches the serving loop
         add_health_checks(monitor, loop_lag, opts);
+        //! [health_setup]
 
         //! [server]
         http::server_config config;
