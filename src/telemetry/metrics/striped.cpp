@@ -1,0 +1,60 @@
+#include <bulwark/core/error.hpp>
+#include <bulwark/telemetry/metrics/striped.hpp>
+
+#include <cmath>
+#include <cstdint>
+
+namespace bulwark::telemetry {
+
+std::size_t this_thread_stripe() noexcept {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t stripe =
+        next.fetch_add(1, std::memory_order_relaxed) % metric_stripes;
+    return stripe;
+}
+
+striped_histogram::striped_histogram(std::span<const double> upper_bounds, double unit)
+    : bounds_(upper_bounds.begin(), upper_bounds.end()), unit_{unit} {
+    if (bounds_.empty()) {
+        throw_invalid_config("striped_histogram.upper_bounds", "must not be empty");
+    }
+    for (std::size_t i = 0; i < bounds_.size(); ++i) {
+        if (!std::isfinite(bounds_[i]) || (i > 0 && bounds_[i] <= bounds_[i - 1])) {
+            throw_invalid_config("striped_histogram.upper_bounds",
+                                 "must be finite and strictly ascending");
+        }
+    }
+    if (!(unit > 0) || !std::isfinite(unit)) {
+        throw_invalid_config("striped_histogram.unit", "must be positive");
+    }
+    constexpr std::size_t per_line = 64 / sizeof(std::atomic<std::uint64_t>);
+    const std::size_t cells = bounds_.size() + 2; // buckets, +Inf, sum
+    row_stride_ = (cells + per_line - 1) / per_line * per_line;
+    const std::size_t total = row_stride_ * metric_stripes + per_line;
+    storage_ = std::make_unique<std::atomic<std::uint64_t>[]>(total);
+    auto addr = reinterpret_cast<std::uintptr_t>(storage_.get());
+    const std::size_t skip = (64 - addr % 64) % 64 / sizeof(std::atomic<std::uint64_t>);
+    cells_ = storage_.get() + skip;
+}
+
+histogram_snapshot striped_histogram::snapshot() const {
+    histogram_snapshot out;
+    out.upper_bounds = bounds_;
+    out.cumulative.assign(bounds_.size() + 1, 0);
+    std::uint64_t sum_units = 0;
+    for (std::size_t s = 0; s < metric_stripes; ++s) {
+        const auto* row = row_of(s);
+        for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+            out.cumulative[i] += row[i].load(std::memory_order_relaxed);
+        }
+        sum_units += row[bounds_.size() + 1].load(std::memory_order_relaxed);
+    }
+    for (std::size_t i = 1; i < out.cumulative.size(); ++i) {
+        out.cumulative[i] += out.cumulative[i - 1];
+    }
+    out.count = out.cumulative.back();
+    out.sum = static_cast<double>(sum_units) * unit_;
+    return out;
+}
+
+} // namespace bulwark::telemetry
