@@ -31,6 +31,11 @@
 #include <bulwark/core/retry/retry_policy.hpp>
 #include <bulwark/core/security_headers/content_security_policy.hpp>
 #include <bulwark/core/security_headers/security_headers.hpp>
+#include <bulwark/core/trace/b3.hpp>
+#include <bulwark/core/trace/baggage.hpp>
+#include <bulwark/core/trace/trace_id_generator.hpp>
+#include <bulwark/core/trace/traceparent.hpp>
+#include <bulwark/core/trace/tracestate.hpp>
 #include <bulwark/version.hpp>
 
 #endif

@@ -5,5 +5,7 @@
 
 #include <bulwark/core.hpp>
 #include <bulwark/telemetry/metrics/build_info.hpp>
+#include <bulwark/telemetry/metrics/metrics_registry.hpp>
+#include <bulwark/telemetry/metrics/striped.hpp>
 
 #endif

@@ -93,6 +93,8 @@ struct traceparent {
     BULWARK_CORE_API void format_to(char* out) const noexcept;
 
     static constexpr std::size_t size = 55;
+
+    friend bool operator==(const traceparent&, const traceparent&) = default;
 };
 
 } // namespace bulwark
