@@ -6,11 +6,44 @@
 
 namespace bulwark::telemetry {
 
+namespace {
+
+// Live threads per stripe. A thread takes the least used stripe when it first records and
+// gives it back when it exits, so up to metric_stripes threads alive at once never share one,
+// however many threads came and went before (a round-robin counter would collide after churn).
+std::atomic<std::uint32_t> live_threads[metric_stripes];
+
+struct stripe_owner {
+    std::size_t index = 0;
+    stripe_owner() noexcept {
+        for (;;) {
+            std::size_t best = 0;
+            std::uint32_t best_count = live_threads[0].load(std::memory_order_relaxed);
+            for (std::size_t i = 1; i < metric_stripes && best_count > 0; ++i) {
+                const auto c = live_threads[i].load(std::memory_order_relaxed);
+                if (c < best_count) {
+                    best = i;
+                    best_count = c;
+                }
+            }
+            // Two threads choosing at once: the loser of the CAS looks again.
+            if (live_threads[best].compare_exchange_weak(best_count, best_count + 1,
+                                                         std::memory_order_relaxed)) {
+                index = best;
+                return;
+            }
+        }
+    }
+    ~stripe_owner() { live_threads[index].fetch_sub(1, std::memory_order_relaxed); }
+    stripe_owner(const stripe_owner&) = delete;
+    stripe_owner& operator=(const stripe_owner&) = delete;
+};
+
+} // namespace
+
 std::size_t this_thread_stripe() noexcept {
-    static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t stripe =
-        next.fetch_add(1, std::memory_order_relaxed) % metric_stripes;
-    return stripe;
+    thread_local const stripe_owner owner;
+    return owner.index;
 }
 
 striped_histogram::striped_histogram(std::span<const double> upper_bounds, double unit)

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -87,4 +89,40 @@ TEST_CASE("Striped instruments conserve every update across threads",
     CHECK(s.count == threads * per_thread);
     CHECK(s.cumulative[0] == per_thread); // le=0.005: thread 0's observations
     CHECK(s.sum == Approx(per_thread * 0.001 + 3 * per_thread * 0.2));
+}
+
+TEST_CASE("Threads alive at the same time get distinct stripes, however many came before",
+          "[metrics][striped][concurrency]") {
+    // Churn: many short-lived threads, as a benchmark or a thread pool restart makes.
+    for (int i = 0; i < 100; ++i) {
+        std::thread{[] { (void)this_thread_stripe(); }}.join();
+    }
+    const auto mine = this_thread_stripe();
+    std::size_t other = mine;
+    std::thread{[&] { other = this_thread_stripe(); }}.join();
+    CHECK(other != mine);
+    // Sixteen threads alive together take sixteen different stripes.
+    std::vector<std::size_t> stripes(metric_stripes - 1);
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t + 1 < metric_stripes; ++t) {
+        pool.emplace_back([&, t] {
+            stripes[t] = this_thread_stripe();
+            ++ready;
+            while (!go) {
+                std::this_thread::yield();
+            }
+        });
+    }
+    while (ready < static_cast<int>(metric_stripes) - 1) {
+        std::this_thread::yield();
+    }
+    go = true;
+    for (auto& t : pool) {
+        t.join();
+    }
+    stripes.push_back(mine);
+    std::sort(stripes.begin(), stripes.end());
+    CHECK(std::adjacent_find(stripes.begin(), stripes.end()) == stripes.end());
 }

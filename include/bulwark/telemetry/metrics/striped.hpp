@@ -16,8 +16,8 @@ namespace bulwark::telemetry {
 /// stripe, so two threads recording the same series do not fight over one cache line.
 inline constexpr std::size_t metric_stripes = 16;
 
-/// The stripe of the calling thread: threads are numbered as they first record, modulo
-/// metric_stripes. The first 16 recording threads never share a stripe.
+/// The stripe of the calling thread: the least used one when the thread first records,
+/// returned when the thread exits. Up to metric_stripes threads alive at once never share one.
 [[nodiscard]] BULWARK_TELEMETRY_API std::size_t this_thread_stripe() noexcept;
 
 /**
