@@ -1,3 +1,4 @@
+#include <bulwark/core/detail/hex.hpp>
 #include <bulwark/core/rate_limit/ip_key.hpp>
 
 #include <algorithm>
@@ -32,20 +33,6 @@ std::uint8_t fill_key(std::array<char, 18>& out, char tag, unsigned prefix,
 
 constexpr bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
-}
-
-// Hex digit value, or -1. Hand-written rather than std::isxdigit so no locale is consulted.
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 // RFC 3986 unreserved, the characters RFC 6874 allows in a zone id (besides pct-encoding,
@@ -113,7 +100,7 @@ bool parse_groups(std::string_view text, bool may_end_in_v4, std::array<std::uin
         }
         unsigned value = 0;
         for (const char c : field) {
-            const int digit = hex_value(c);
+            const int digit = detail::hex_value(c);
             if (digit < 0) {
                 return false;
             }

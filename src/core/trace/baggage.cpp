@@ -1,3 +1,4 @@
+#include <bulwark/core/detail/hex.hpp>
 #include <bulwark/core/trace/baggage.hpp>
 
 #include <algorithm>
@@ -46,20 +47,6 @@ constexpr bool is_value(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), is_baggage_octet);
 }
 
-// Escapes are decoded in either case (RFC 3986 2.1 treats them as equivalent).
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // '%' is the escape character and '=' is escaped too: the grammar allows a bare '=' in a value,
 // but some parsers split a member at its last '=' and would misread it.
 constexpr bool needs_escape(char c) noexcept {
@@ -106,8 +93,9 @@ bool decode_value(std::string_view in, std::string& out) {
         if (in.size() - i < 3) {
             return false;
         }
-        const int hi = hex_value(in[i + 1]);
-        const int lo = hex_value(in[i + 2]);
+        // Escapes are decoded in either case (RFC 3986 2.1 treats them as equivalent).
+        const int hi = detail::hex_value(in[i + 1]);
+        const int lo = detail::hex_value(in[i + 2]);
         if (hi < 0 || lo < 0) {
             return false;
         }

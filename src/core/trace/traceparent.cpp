@@ -1,3 +1,4 @@
+#include <bulwark/core/detail/hex.hpp>
 #include <bulwark/core/trace/traceparent.hpp>
 
 namespace bulwark {
@@ -6,25 +7,14 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-// Lower-case hex digit value, or -1 (upper case is not a W3C hex digit).
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 template <std::size_t N>
 bool parse_hex(std::string_view s, std::array<std::uint8_t, N>& out) noexcept {
     if (s.size() != 2 * N) {
         return false;
     }
     for (std::size_t i = 0; i < N; ++i) {
-        const int hi = hex_value(s[2 * i]);
-        const int lo = hex_value(s[2 * i + 1]);
+        const int hi = detail::lower_hex_value(s[2 * i]);
+        const int lo = detail::lower_hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }
