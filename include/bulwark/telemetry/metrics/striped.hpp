@@ -20,6 +20,35 @@ inline constexpr std::size_t metric_stripes = 16;
 /// returned when the thread exits. Up to metric_stripes threads alive at once never share one.
 [[nodiscard]] BULWARK_TELEMETRY_API std::size_t this_thread_stripe() noexcept;
 
+namespace detail {
+
+// One integer summed over metric_stripes cache lines: the calling thread adds to its own line
+// (relaxed: a sum needs atomicity only, a scrape tolerates seeing it a little late), value()
+// adds the lines up. value() is not a snapshot across stripes: adds racing it may or may not
+// be counted, each exactly once by a later value().
+template <class T>
+class striped_sum {
+public:
+    void add(T n) noexcept {
+        stripes_[this_thread_stripe()].value.fetch_add(n, std::memory_order_relaxed);
+    }
+    [[nodiscard]] T value() const noexcept {
+        T sum = 0;
+        for (const auto& s : stripes_) {
+            sum += s.value.load(std::memory_order_relaxed);
+        }
+        return sum;
+    }
+
+private:
+    struct alignas(64) stripe {
+        std::atomic<T> value{0};
+    };
+    stripe stripes_[metric_stripes];
+};
+
+} // namespace detail
+
 /**
  * A monotonic counter, striped: add() is one relaxed fetch_add on the calling thread's own
  * cache line; value() sums the stripes (a scrape, not the hot path).
@@ -30,23 +59,11 @@ inline constexpr std::size_t metric_stripes = 16;
  */
 class striped_counter {
 public:
-    void add(std::uint64_t n = 1) noexcept {
-        // Relaxed: a count needs atomicity only; scrapes tolerate seeing it a little late.
-        stripes_[this_thread_stripe()].value.fetch_add(n, std::memory_order_relaxed);
-    }
-    [[nodiscard]] std::uint64_t value() const noexcept {
-        std::uint64_t sum = 0;
-        for (const auto& s : stripes_) {
-            sum += s.value.load(std::memory_order_relaxed);
-        }
-        return sum;
-    }
+    void add(std::uint64_t n = 1) noexcept { sum_.add(n); }
+    [[nodiscard]] std::uint64_t value() const noexcept { return sum_.value(); }
 
 private:
-    struct alignas(64) stripe {
-        std::atomic<std::uint64_t> value{0};
-    };
-    stripe stripes_[metric_stripes];
+    detail::striped_sum<std::uint64_t> sum_;
 };
 
 /**
@@ -55,24 +72,13 @@ private:
  */
 class striped_gauge {
 public:
-    void add(std::int64_t n) noexcept {
-        stripes_[this_thread_stripe()].value.fetch_add(n, std::memory_order_relaxed);
-    }
+    void add(std::int64_t n) noexcept { sum_.add(n); }
     void increment() noexcept { add(1); }
     void decrement() noexcept { add(-1); }
-    [[nodiscard]] std::int64_t value() const noexcept {
-        std::int64_t sum = 0;
-        for (const auto& s : stripes_) {
-            sum += s.value.load(std::memory_order_relaxed);
-        }
-        return sum;
-    }
+    [[nodiscard]] std::int64_t value() const noexcept { return sum_.value(); }
 
 private:
-    struct alignas(64) stripe {
-        std::atomic<std::int64_t> value{0};
-    };
-    stripe stripes_[metric_stripes];
+    detail::striped_sum<std::int64_t> sum_;
 };
 
 /// What a histogram's scrape sees: Prometheus' cumulative buckets, the count and the sum.
