@@ -40,6 +40,10 @@ bool valid_name(std::string_view s, int colons) noexcept {
 
 } // namespace
 
+bool valid_health_group(std::string_view group) noexcept {
+    return valid_name(group, 0);
+}
+
 std::error_code validate(const health_check_config& c, config_issue* issue) noexcept {
     if (!valid_name(c.name, 1)) {
         return invalid_config(issue, "health_check_config.name",
@@ -49,7 +53,7 @@ std::error_code validate(const health_check_config& c, config_issue* issue) noex
         return invalid_config(issue, "health_check_config.groups", "must name at least one group");
     }
     for (std::size_t i = 0; i < c.groups.size(); ++i) {
-        if (!valid_name(c.groups[i], 0)) {
+        if (!valid_health_group(c.groups[i])) {
             return invalid_config(issue, "health_check_config.groups",
                                   "each must be 1 to 128 of [A-Za-z0-9_.-]");
         }

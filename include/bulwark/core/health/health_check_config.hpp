@@ -50,6 +50,9 @@ struct health_check_config {
     std::string component_id = {};
 };
 
+/// True when `group` is a valid group name: 1 to 128 of [A-Za-z0-9_.-].
+[[nodiscard]] BULWARK_CORE_API bool valid_health_group(std::string_view group) noexcept;
+
 /**
  * Checks `c`: the name and group grammar, a non-empty group list without repeats, positive
  * timeout and interval, `timeout <= interval`.
