@@ -9,6 +9,7 @@
 #include <bulwark/http/health/health_endpoints.hpp>
 #include <bulwark/http/health/http_get_check.hpp>
 #include <bulwark/http/message.hpp>
+#include <bulwark/http/metrics/http_metrics.hpp>
 #include <bulwark/http/pipeline.hpp>
 #include <bulwark/http/problem.hpp>
 #include <bulwark/http/rate_limit/in_flight_limit.hpp>

@@ -5,6 +5,8 @@
 
 #include <bulwark/core.hpp>
 #include <bulwark/telemetry/metrics/build_info.hpp>
+#include <bulwark/telemetry/metrics/component_metrics.hpp>
+#include <bulwark/telemetry/metrics/metric_names.hpp>
 #include <bulwark/telemetry/metrics/metrics_registry.hpp>
 #include <bulwark/telemetry/metrics/striped.hpp>
 

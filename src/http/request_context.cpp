@@ -65,6 +65,7 @@ void request_context::reset(const identity& id) noexcept {
     client_ = id.client;
     secure_ = id.secure;
     version_ = id.http_version;
+    method_ = id.method;
     keep_alive_ = id.keep_alive;
     body_limit_ = id.body_limit;
     ordinal_ = id.ordinal;
@@ -76,7 +77,7 @@ void request_context::reset(const identity& id) noexcept {
     permit_ = concurrency_permit{};
     rejected_by_ = {};
     shadow_rejections_ = 0;
-    trace_ = {};
+    trace_.clear();
     csp_nonce_size_ = 0;
     cors_origin_ = {};
     response_.reset();
@@ -84,6 +85,7 @@ void request_context::reset(const identity& id) noexcept {
     outcome_ = outcome::completed;
     request_bytes_ = 0;
     response_bytes_ = 0;
+    active_series_ = nullptr;
 }
 
 void request_context::release() noexcept {

@@ -214,11 +214,22 @@ void server::close() {
     for_each_connection(*core_, false);
 }
 
+namespace {
+// Generic so that it can read the (private) server::core.
+constexpr auto stats_of = [](const auto& c) noexcept -> server_stats {
+    return {c.accepted.load(std::memory_order_relaxed), c.active.load(),
+            c.requests.load(std::memory_order_relaxed),
+            c.accept_paused.load(std::memory_order_relaxed),
+            c.handler_exceptions.load(std::memory_order_relaxed)};
+};
+} // namespace
+
 server_stats server::stats() const noexcept {
-    return {core_->accepted.load(std::memory_order_relaxed), core_->active.load(),
-            core_->requests.load(std::memory_order_relaxed),
-            core_->accept_paused.load(std::memory_order_relaxed),
-            core_->handler_exceptions.load(std::memory_order_relaxed)};
+    return stats_of(*core_->stats);
+}
+
+std::function<server_stats()> server::stats_reader() const {
+    return [c = core_->stats] { return stats_of(*c); };
 }
 
 any_middleware& server::pipeline() noexcept {

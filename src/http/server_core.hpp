@@ -60,11 +60,21 @@ struct server::core {
     std::vector<std::shared_ptr<listener>> listeners;
     std::list<std::shared_ptr<live_connection>> connections;
 
-    std::atomic<std::size_t> active{0};
-    std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> requests{0};
-    std::atomic<std::uint64_t> accept_paused{0};
-    std::atomic<std::uint64_t> handler_exceptions{0};
+    // The counters of stats(), apart from the rest so that server::stats_reader() can share
+    // them without keeping connections (and their strands) alive past the io_context.
+    struct counters {
+        std::atomic<std::size_t> active{0};
+        std::atomic<std::uint64_t> accepted{0};
+        std::atomic<std::uint64_t> requests{0};
+        std::atomic<std::uint64_t> accept_paused{0};
+        std::atomic<std::uint64_t> handler_exceptions{0};
+    };
+    std::shared_ptr<counters> stats = std::make_shared<counters>();
+    std::atomic<std::size_t>& active = stats->active;
+    std::atomic<std::uint64_t>& accepted = stats->accepted;
+    std::atomic<std::uint64_t>& requests = stats->requests;
+    std::atomic<std::uint64_t>& accept_paused = stats->accept_paused;
+    std::atomic<std::uint64_t>& handler_exceptions = stats->handler_exceptions;
 
     // A connection ended: frees its slot and wakes listeners paused at the limit.
     void connection_closed(std::list<std::shared_ptr<live_connection>>::iterator it);

@@ -270,6 +270,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             close_after = true;
         } else {
             id.http_version = req.version();
+            id.method = req.method();
             id.keep_alive = req.keep_alive();
             id.client = cfg.client_address.trusted_proxies.empty()
                             ? peer

@@ -5,6 +5,7 @@
 #include <bulwark/core/clock.hpp>
 #include <bulwark/core/rate_limit/concurrency_limiter.hpp>
 #include <bulwark/core/rate_limit/rate_decision.hpp>
+#include <bulwark/core/trace/traceparent.hpp>
 #include <bulwark/http/message.hpp>
 #include <bulwark/http/problem.hpp>
 
@@ -13,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace bulwark::http {
@@ -39,20 +41,27 @@ enum class outcome : unsigned char {
     aborted,
 };
 
-/// The W3C trace context of a request: empty (valid() false) until a tracing middleware sets it.
+/// The W3C trace context of a request: empty (valid() false) until the tracing middleware
+/// (http/trace/tracing.hpp) sets it; then the server span of this request.
 struct trace_context {
-    std::array<std::uint8_t, 16> trace_id{}; ///< all zero: none
-    std::array<std::uint8_t, 8> span_id{};   ///< this server's span
-    std::array<std::uint8_t, 8> parent_id{}; ///< the caller's span; all zero: a new trace
-    std::uint8_t flags = 0;                  ///< trace-flags (bit 0: sampled)
+    bulwark::trace_id trace_id = {}; ///< all zero: none
+    bulwark::span_id span_id = {};   ///< this server's span
+    bulwark::span_id parent_id = {}; ///< the caller's span; all zero: this request began the trace
+    std::uint8_t flags = 0;          ///< trace-flags (bit 0 sampled, bit 1 random)
+    std::string tracestate = {};     ///< the validated incoming tracestate, "" for none
+    std::string baggage = {};        ///< the validated incoming W3C baggage, "" for none
 
-    [[nodiscard]] bool valid() const noexcept {
-        for (const auto byte : trace_id) {
-            if (byte != 0) {
-                return true;
-            }
-        }
-        return false;
+    [[nodiscard]] bool valid() const noexcept { return trace_id.valid(); }
+    /// Whether the trace continues one that a caller started.
+    [[nodiscard]] bool has_parent() const noexcept { return parent_id.valid(); }
+    /// Empties it, keeping the strings' capacity.
+    void clear() noexcept {
+        trace_id = {};
+        span_id = {};
+        parent_id = {};
+        flags = 0;
+        tracestate.clear();
+        baggage.clear();
     }
 };
 
@@ -103,6 +112,9 @@ public:
     }
     /// Whether the request arrived over TLS.
     [[nodiscard]] bool secure() const noexcept { return secure_; }
+    /// The request's method; verb::unknown when the header could not be parsed (or the method
+    /// is not one Beast knows).
+    [[nodiscard]] boost::beast::http::verb method() const noexcept { return method_; }
     /// The request's HTTP version, 10 or 11.
     [[nodiscard]] unsigned http_version() const noexcept { return version_; }
     /// Whether the request asked to keep the connection open (the response may still close it).
@@ -157,7 +169,7 @@ public:
     /// Counts a rejection a middleware in shadow mode did not make.
     void record_shadow_rejection() noexcept { ++shadow_rejections_; }
 
-    /// The trace context (issue 8's tracing middleware fills it).
+    /// The trace context of this request, filled by the tracing middleware (http/trace).
     [[nodiscard]] trace_context& trace() noexcept { return trace_; }
     [[nodiscard]] const trace_context& trace() const noexcept { return trace_; }
 
@@ -215,6 +227,7 @@ public:
         boost::asio::ip::address client = {};
         bool secure = false;
         unsigned http_version = 11;
+        boost::beast::http::verb method = boost::beast::http::verb::unknown;
         bool keep_alive = true;
         time_point start{};
         std::uint64_t body_limit = 0;
@@ -236,6 +249,10 @@ public:
         request_bytes_ = request_bytes;
         response_bytes_ = response_bytes;
     }
+    /// For the metrics middleware: the active-requests series it counted this request in, so
+    /// completion decrements exactly what the header phase incremented (null: not counted).
+    [[nodiscard]] void* active_series() const noexcept { return active_series_; }
+    void set_active_series(void* series) noexcept { active_series_ = series; }
     /// Drops what the context holds for the request (permit, pending response) once it is done.
     BULWARK_HTTP_API void release() noexcept;
 
@@ -249,6 +266,7 @@ private:
     bool secure_ = false;
     bool keep_alive_ = true;
     unsigned version_ = 11;
+    boost::beast::http::verb method_ = boost::beast::http::verb::unknown;
     std::uint64_t ordinal_ = 0;
     std::uint64_t body_limit_ = 0;
     std::string_view route_ = {};
@@ -270,6 +288,7 @@ private:
     outcome outcome_ = outcome::completed;
     std::uint64_t request_bytes_ = 0;
     std::uint64_t response_bytes_ = 0;
+    void* active_series_ = nullptr;
 };
 
 } // namespace bulwark::http

@@ -107,6 +107,9 @@ public:
     /// Stops accepting and closes every connection now, in-flight requests included.
     BULWARK_HTTP_API void close();
 
+    /// A function reading stats() that shares the server's state, so it stays callable after
+    /// the server is gone (a metrics hook reads it at scrape time).
+    [[nodiscard]] BULWARK_HTTP_API std::function<server_stats()> stats_reader() const;
     [[nodiscard]] BULWARK_HTTP_API server_stats stats() const noexcept;
 
     /// The pipeline as given (to reach a middleware: `pipeline().target<my_pipeline>()`).

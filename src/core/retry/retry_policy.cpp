@@ -85,4 +85,14 @@ retry_decision retry_policy::decide(unsigned attempt, const attempt_result& resu
     return {retry_verdict::retry, delay};
 }
 
+const char* to_string(retry_attempt_result r) noexcept {
+    switch (r) {
+    case retry_attempt_result::success: return "success";
+    case retry_attempt_result::retried: return "retried";
+    case retry_attempt_result::failed: return "failed";
+    case retry_attempt_result::budget_exhausted: return "budget_exhausted";
+    }
+    return "failed";
+}
+
 } // namespace bulwark

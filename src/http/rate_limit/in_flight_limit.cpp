@@ -52,4 +52,8 @@ in_flight_limit_stats in_flight_limit::stats() const noexcept {
     return {state_->limiter.snapshot().in_flight, state_->refused.load(std::memory_order_relaxed)};
 }
 
+const in_flight_limit_config& in_flight_limit::config() const noexcept {
+    return state_->config;
+}
+
 } // namespace bulwark::http

@@ -4,8 +4,10 @@
 #include <prometheus/check_names.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
+#include <utility>
 
 namespace bulwark::telemetry {
 
@@ -22,8 +24,32 @@ struct metrics_registry::entry {
     std::unique_ptr<striped_family<striped_histogram>> histograms;
 };
 
+struct collect_hook::list {
+    std::mutex mutex; // held while hooks run: reset() waits for a running scrape
+    std::uint64_t next_id = 1;
+    std::vector<std::pair<std::uint64_t, std::function<void()>>> hooks;
+};
+
+void collect_hook::reset() noexcept {
+    if (const auto hooks = hooks_.lock()) {
+        std::lock_guard lock{hooks->mutex};
+        std::erase_if(hooks->hooks, [this](const auto& h) { return h.first == id_; });
+    }
+    hooks_.reset();
+}
+
+collect_hook metrics_registry::on_collect(std::function<void()> f) {
+    if (!f) {
+        throw_invalid_config("metrics_registry.on_collect", "must not be empty");
+    }
+    std::lock_guard lock{hooks_->mutex};
+    const auto id = hooks_->next_id++;
+    hooks_->hooks.emplace_back(id, std::move(f));
+    return collect_hook{hooks_, id};
+}
+
 metrics_registry::metrics_registry(std::shared_ptr<prometheus::Registry> registry)
-    : registry_{std::move(registry)} {
+    : registry_{std::move(registry)}, hooks_{std::make_shared<collect_hook::list>()} {
     if (!registry_) {
         throw_invalid_config("metrics_registry.registry", "must not be null");
     }
@@ -116,6 +142,16 @@ std::vector<prometheus::ClientMetric::Label> labels_of(const std::vector<std::st
 } // namespace
 
 std::vector<prometheus::MetricFamily> metrics_registry::Collect() const {
+    {
+        std::lock_guard hooks_lock{hooks_->mutex};
+        for (const auto& [id, hook] : hooks_->hooks) {
+            try {
+                hook();
+            } catch (...) {
+                // A failing hook leaves its metrics where they were; the scrape goes on.
+            }
+        }
+    }
     auto out = registry_->Collect();
     std::lock_guard lock{mutex_};
     for (const auto& e : entries_) {

@@ -270,3 +270,35 @@ TEST_CASE("cancelling with_timeout cancels the operation at once", "[with_timeou
     REQUIRE(result);
     CHECK(*result == net::error::operation_aborted); // cancelled, not timed out
 }
+
+TEST_CASE("async_retry reports what became of every attempt", "[async_retry]") {
+    using r = bulwark::retry_attempt_result;
+    std::vector<std::pair<unsigned, r>> seen;
+    auto config = quick.config();
+    config.on_attempt = [&](unsigned attempt, r result) { seen.emplace_back(attempt, result); };
+    const bulwark::retry_policy policy{config};
+    const auto run = [&](flaky attempt, bulwark::retry_budget* budget = nullptr) {
+        net::io_context ioc;
+        attempt.ioc = &ioc;
+        seen.clear();
+        if (budget != nullptr) {
+            bulwark::async_retry(ioc.get_executor(), policy, *budget, attempt,
+                                 [](error_code, unsigned) {});
+        } else {
+            bulwark::async_retry(ioc.get_executor(), policy, attempt, [](error_code, unsigned) {});
+        }
+        ioc.run();
+        return seen;
+    };
+    using v = std::vector<std::pair<unsigned, r>>;
+    CHECK(run(flaky{nullptr, 2}) == v{{1, r::retried}, {2, r::retried}, {3, r::success}});
+    CHECK(run(flaky{nullptr, 100}) ==
+          v{{1, r::retried}, {2, r::retried}, {3, r::retried}, {4, r::failed}});
+    // A final error is not retried.
+    CHECK(run(flaky{nullptr, 1, net::error::access_denied}) == v{{1, r::failed}});
+    // A retryable HTTP status that stays: failed at the end, not success.
+    CHECK(run(flaky{nullptr, 100, {}, std::make_shared<int>(0), 503}).back() ==
+          std::pair{4U, r::failed});
+    bulwark::retry_budget broke{{.retry_ratio = 0.0, .min_retries_per_second = 0}};
+    CHECK(run(flaky{nullptr, 100}, &broke) == v{{1, r::budget_exhausted}});
+}

@@ -64,6 +64,7 @@ public:
             return;
         }
         if (self.cancelled() != boost::asio::cancellation_type::none) {
+            report(ec ? retry_attempt_result::failed : retry_attempt_result::success);
             self.complete(ec, attempts_); // an attempt that succeeded anyway stays a success
             return;
         }
@@ -75,6 +76,10 @@ public:
         const bool refused =
             d.verdict == retry_verdict::retry && budget_ != nullptr && !budget_->try_acquire(now);
         if (d.verdict != retry_verdict::retry || refused) {
+            const bool ok = !ec && result.http_status < 400;
+            report(ok        ? retry_attempt_result::success
+                   : refused ? retry_attempt_result::budget_exhausted
+                             : retry_attempt_result::failed);
             // The last error; when the last attempt failed without one (an HTTP status), say why
             // the retrying stopped instead of completing with a clear error code.
             boost::system::error_code final_ec = ec;
@@ -87,6 +92,7 @@ public:
             self.complete(final_ec, attempts_);
             return;
         }
+        report(retry_attempt_result::retried);
         previous_ = d.delay;
         waiting_ = true;
         timer_->expires_after(d.delay);
@@ -94,6 +100,15 @@ public:
     }
 
 private:
+    void report(retry_attempt_result r) const noexcept {
+        if (const auto& hook = policy_->config().on_attempt) {
+            try {
+                hook(attempts_, r);
+            } catch (...) {
+            }
+        }
+    }
+
     template <class Self>
     void start_attempt(Self& self) {
         ++attempts_;

@@ -279,6 +279,12 @@ private:
 
     void on_result(std::uint32_t generation, bool probe, call_outcome outcome, duration elapsed,
                    time_point now) noexcept {
+        if (config_.on_call) {
+            try {
+                config_.on_call(outcome);
+            } catch (...) {
+            }
+        }
         auto w = state_.load(std::memory_order_acquire);
         if (generation_of(w) != generation) {
             return; // the state changed since the permit was granted

@@ -79,6 +79,10 @@ struct circuit_breaker_config {
     std::function<void(breaker_state from, breaker_state to)> on_transition = {};
     /// Called when a call is not permitted, on the caller's thread. Default none.
     std::function<void(breaker_state)> on_rejected = {};
+    /// Called with the outcome of every permitted call that is recorded, on the recording
+    /// thread (also when the state changed meanwhile and the window ignores it). Default none.
+    /// Must not throw (an exception is swallowed); metrics hook in here.
+    std::function<void(call_outcome)> on_call = {};
 };
 
 /// Checks a config; names the offending field in `issue`.

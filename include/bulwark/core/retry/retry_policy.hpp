@@ -39,6 +39,18 @@ struct retry_decision {
     duration delay{}; ///< the wait before the next attempt, when verdict == retry
 };
 
+/// What became of one attempt of async_retry (retry_policy_config::on_attempt).
+enum class retry_attempt_result : unsigned char {
+    success,          ///< no error and no HTTP status of 400 or more: the operation succeeded
+    retried,          ///< failed, and another attempt follows
+    failed,           ///< failed, and the operation ends with it (final error, attempts or
+                      ///< deadline exhausted, or cancelled)
+    budget_exhausted, ///< failed, and the retry it qualified for was refused by the budget
+};
+
+/// The name of a retry_attempt_result ("success", "retried", "failed", "budget_exhausted").
+[[nodiscard]] BULWARK_CORE_API const char* to_string(retry_attempt_result r) noexcept;
+
 /// Configuration of a retry_policy. Every field has a safe default.
 struct retry_policy_config {
     /// Attempts in total, the first one included. Default 3. 1: never retry. 0 is invalid.
@@ -55,6 +67,10 @@ struct retry_policy_config {
     /// Overrides the classification: true means "this result is a failure worth retrying".
     /// Default empty: is_transient() for idempotent operations, never otherwise.
     std::function<bool(const attempt_result&)> retry_on = {};
+    /// Called by async_retry after every attempt with its number (from 1) and what became of
+    /// it, on the thread that completed it. Default none. Must not throw (an exception is
+    /// swallowed); metrics hook in here.
+    std::function<void(unsigned attempt, retry_attempt_result)> on_attempt = {};
 };
 
 /**

@@ -50,6 +50,7 @@ public:
     BULWARK_HTTP_API void on_response(request_context& ctx, response& res);
 
     [[nodiscard]] BULWARK_HTTP_API in_flight_limit_stats stats() const noexcept;
+    [[nodiscard]] BULWARK_HTTP_API const in_flight_limit_config& config() const noexcept;
 
 private:
     struct state;

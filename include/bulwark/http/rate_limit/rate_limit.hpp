@@ -185,6 +185,7 @@ public:
                 counters_->unkeyed.load(std::memory_order_relaxed)};
     }
     [[nodiscard]] Limiter& limiter() noexcept { return *limiter_; }
+    [[nodiscard]] const rate_limit_config& config() const noexcept { return *config_; }
 
 private:
     struct counters {

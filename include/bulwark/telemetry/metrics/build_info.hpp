@@ -2,6 +2,7 @@
 #define BULWARK_TELEMETRY_METRICS_BUILD_INFO_HPP
 
 #include <bulwark/config.hpp>
+#include <bulwark/telemetry/metrics/metric_names.hpp>
 
 #include <string_view>
 
@@ -12,7 +13,7 @@ class Registry;
 namespace bulwark::telemetry {
 
 /// Name of the info gauge registered by register_build_info().
-inline constexpr std::string_view build_info_metric = "bulwark_build_info";
+inline constexpr std::string_view build_info_metric = metric_names::build_info;
 
 /**
  * Registers the gauge `bulwark_build_info{version="X.Y.Z"} 1` in `registry`.

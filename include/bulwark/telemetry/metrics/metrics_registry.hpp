@@ -8,6 +8,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <initializer_list>
@@ -85,6 +86,42 @@ private:
 };
 
 /**
+ * Keeps a function registered with metrics_registry::on_collect(); destroying (or reset()ting)
+ * it unregisters the function, waiting for a scrape that is running it. It may outlive the
+ * registry.
+ */
+class collect_hook {
+public:
+    collect_hook() = default;
+    collect_hook(collect_hook&& other) noexcept = default;
+    collect_hook& operator=(collect_hook&& other) noexcept {
+        if (this != &other) {
+            reset();
+            hooks_ = std::move(other.hooks_);
+            id_ = other.id_;
+        }
+        return *this;
+    }
+    collect_hook(const collect_hook&) = delete;
+    collect_hook& operator=(const collect_hook&) = delete;
+    ~collect_hook() { reset(); }
+
+    /// Unregisters now.
+    BULWARK_TELEMETRY_API void reset() noexcept;
+    /// Whether a function is registered through this handle.
+    [[nodiscard]] explicit operator bool() const noexcept { return !hooks_.expired(); }
+
+    struct list; // the registry's hooks, shared with the handles
+
+private:
+    friend class metrics_registry;
+    collect_hook(std::weak_ptr<list> hooks, std::uint64_t id) : hooks_{std::move(hooks)}, id_{id} {}
+
+    std::weak_ptr<list> hooks_;
+    std::uint64_t id_ = 0;
+};
+
+/**
  * bulwark's metrics next to yours: a prometheus::Registry (the one you pass, or a new one)
  * plus bulwark's striped instrument families, collected together.
  *
@@ -101,11 +138,11 @@ private:
  * @par Thread Safety
  * Every member function is thread-safe.
  */
-class metrics_registry : public prometheus::Collectable {
+class BULWARK_TELEMETRY_API metrics_registry : public prometheus::Collectable {
 public:
-    BULWARK_TELEMETRY_API explicit metrics_registry(
+    explicit metrics_registry(
         std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>());
-    BULWARK_TELEMETRY_API ~metrics_registry() override;
+    ~metrics_registry() override;
 
     /// The wrapped prometheus-cpp registry, for your own metrics.
     [[nodiscard]] prometheus::Registry& registry() const noexcept { return *registry_; }
@@ -119,30 +156,40 @@ public:
      *         "metrics_registry.label_names" for names Prometheus rejects, or a name already
      *         used with another type or other labels.
      */
-    BULWARK_TELEMETRY_API striped_family<striped_counter>&
-    counter(std::string_view name, std::string_view help, std::vector<std::string> label_names);
+    striped_family<striped_counter>& counter(std::string_view name, std::string_view help,
+                                             std::vector<std::string> label_names);
     /// The gauge family `name`; same rules.
-    BULWARK_TELEMETRY_API striped_family<striped_gauge>&
-    gauge(std::string_view name, std::string_view help, std::vector<std::string> label_names);
+    striped_family<striped_gauge>& gauge(std::string_view name, std::string_view help,
+                                         std::vector<std::string> label_names);
     /// The histogram family `name` with these bucket bounds and sum unit (see
     /// striped_histogram); same rules.
-    BULWARK_TELEMETRY_API striped_family<striped_histogram>&
-    histogram(std::string_view name, std::string_view help, std::vector<std::string> label_names,
-              std::span<const double> upper_bounds, double unit = 1e-9);
+    striped_family<striped_histogram>& histogram(std::string_view name, std::string_view help,
+                                                 std::vector<std::string> label_names,
+                                                 std::span<const double> upper_bounds,
+                                                 double unit = 1e-9);
+
+    /**
+     * Runs `f` at the start of every Collect(), before anything is read: the place to copy
+     * counters a component keeps itself (a middleware's stats(), a server's connection count)
+     * into this registry's instruments, so the hot path records nothing twice. Hooks run one at
+     * a time, in registration order, on the scraping thread, and must not call Collect().
+     * An exception from a hook is swallowed (the scrape goes on).
+     */
+    [[nodiscard]] collect_hook on_collect(std::function<void()> f);
 
     /// The registry's families, then bulwark's, as prometheus::MetricFamily.
-    [[nodiscard]] BULWARK_TELEMETRY_API std::vector<prometheus::MetricFamily>
-    Collect() const override;
+    [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override;
 
     /// Collect() in the Prometheus text exposition format (version 0.0.4), what a /metrics
     /// route answers with `Content-Type: text/plain; version=0.0.4; charset=utf-8`.
-    [[nodiscard]] BULWARK_TELEMETRY_API std::string serialize() const;
+    [[nodiscard]] std::string serialize() const;
 
 private:
     struct entry;
     entry& find_or_add(std::string_view name, int type, const std::vector<std::string>& labels);
 
     std::shared_ptr<prometheus::Registry> registry_;
+    std::shared_ptr<collect_hook::list> hooks_;
     mutable std::mutex mutex_;
     std::deque<entry> entries_; // stable addresses
 };

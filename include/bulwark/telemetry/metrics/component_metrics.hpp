@@ -1,0 +1,51 @@
+#ifndef BULWARK_TELEMETRY_METRICS_COMPONENT_METRICS_HPP
+#define BULWARK_TELEMETRY_METRICS_COMPONENT_METRICS_HPP
+
+#include <bulwark/config.hpp>
+#include <bulwark/core/circuit_breaker/circuit_breaker_config.hpp>
+#include <bulwark/core/health/health_registry.hpp>
+#include <bulwark/core/retry/retry_policy.hpp>
+#include <bulwark/telemetry/metrics/metrics_registry.hpp>
+
+#include <string_view>
+
+/// Metrics for bulwark's resilience components, wired through their configs' hooks: call
+/// instrument() on the config before constructing the component. Each hook is chained after
+/// the one already set (yours keeps running), records into instruments resolved here, once,
+/// and never allocates per call.
+///
+/// The registry must outlive every component built from an instrumented config. A name
+/// (breaker, operation) identifies one component: two breakers instrumented with the same name
+/// share their series and their state gauge would count both.
+namespace bulwark::telemetry {
+
+/**
+ * bulwark_circuit_breaker_state{breaker, state} (1 for the current state, 0 for the other
+ * five), bulwark_circuit_breaker_calls_total{breaker, outcome} (success, failure, ignored,
+ * rejected) and bulwark_circuit_breaker_transitions_total{breaker, from, to}, through
+ * on_call, on_rejected and on_transition.
+ * @throws std::system_error naming "instrument.name" when `breaker` is empty.
+ */
+BULWARK_TELEMETRY_API void instrument(circuit_breaker_config& config, metrics_registry& registry,
+                                      std::string_view breaker);
+
+/**
+ * bulwark_retry_attempts_total{operation, result} (success, retried, failed) and
+ * bulwark_retry_budget_exhausted_total{operation}, through on_attempt. An attempt whose retry
+ * the budget refused counts as failed and as budget exhausted.
+ * @throws std::system_error naming "instrument.name" when `operation` is empty.
+ */
+BULWARK_TELEMETRY_API void instrument(retry_policy_config& config, metrics_registry& registry,
+                                      std::string_view operation);
+
+/**
+ * bulwark_health_check_status{check, group} (1 pass, 0.5 warn, 0 fail, after each run; one
+ * series per group the check belongs to) and bulwark_health_check_duration_seconds{check}
+ * (a timed-out run counts its timeout), through on_run. Checks that have not run yet have no
+ * series: the pending state is the health endpoints' business.
+ */
+BULWARK_TELEMETRY_API void instrument(health_registry_config& config, metrics_registry& registry);
+
+} // namespace bulwark::telemetry
+
+#endif

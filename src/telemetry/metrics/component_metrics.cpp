@@ -1,0 +1,135 @@
+#include <bulwark/core/error.hpp>
+#include <bulwark/telemetry/metrics/component_metrics.hpp>
+#include <bulwark/telemetry/metrics/metric_names.hpp>
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <utility>
+
+namespace bulwark::telemetry {
+
+namespace {
+
+void check_name(std::string_view name) {
+    if (name.empty()) {
+        throw_invalid_config("instrument.name", "must name the component");
+    }
+}
+
+// Runs `first` (the user's hook, if any) and then `then`.
+template <class Hook, class Then>
+Hook chain(Hook first, Then then) {
+    if (!first) {
+        return Hook{std::move(then)};
+    }
+    return Hook{[first = std::move(first), then = std::move(then)](auto... args) {
+        try {
+            first(args...);
+        } catch (...) {
+            // The component swallows a hook's exception; ours must still run.
+        }
+        then(args...);
+    }};
+}
+
+constexpr std::array all_states = {breaker_state::closed,    breaker_state::open,
+                                   breaker_state::half_open, breaker_state::forced_open,
+                                   breaker_state::disabled,  breaker_state::metrics_only};
+
+} // namespace
+
+void instrument(circuit_breaker_config& config, metrics_registry& registry,
+                std::string_view breaker) {
+    check_name(breaker);
+    auto& states =
+        registry.gauge(metric_names::circuit_breaker_state,
+                       "Circuit breaker state: 1 for the current one", {"breaker", "state"});
+    auto& calls =
+        registry.counter(metric_names::circuit_breaker_calls_total,
+                         "Calls through a circuit breaker, by outcome", {"breaker", "outcome"});
+    auto& transitions =
+        registry.counter(metric_names::circuit_breaker_transitions_total,
+                         "Circuit breaker state changes", {"breaker", "from", "to"});
+    std::array<striped_gauge*, all_states.size()> gauges{};
+    for (const auto s : all_states) {
+        gauges[static_cast<std::size_t>(s)] = &states.with({breaker, to_string(s)});
+    }
+    gauges[static_cast<std::size_t>(breaker_state::closed)]->add(1); // a new breaker is closed
+    std::array<striped_counter*, 3> outcomes{&calls.with({breaker, "success"}),
+                                             &calls.with({breaker, "failure"}),
+                                             &calls.with({breaker, "ignored"})};
+    auto* rejected = &calls.with({breaker, "rejected"});
+
+    config.on_call = chain(std::move(config.on_call), [outcomes](call_outcome o) {
+        outcomes[static_cast<std::size_t>(o)]->add(1);
+    });
+    config.on_rejected =
+        chain(std::move(config.on_rejected), [rejected](breaker_state) { rejected->add(1); });
+    config.on_transition =
+        chain(std::move(config.on_transition),
+              [gauges, transitions = &transitions, name = std::string{breaker}](breaker_state from,
+                                                                                breaker_state to) {
+                  gauges[static_cast<std::size_t>(from)]->add(-1);
+                  gauges[static_cast<std::size_t>(to)]->add(1);
+                  try {
+                      transitions->with({name, to_string(from), to_string(to)}).add(1);
+                  } catch (...) {
+                      // Out of memory on a new series: the transition goes uncounted.
+                  }
+              });
+}
+
+void instrument(retry_policy_config& config, metrics_registry& registry,
+                std::string_view operation) {
+    check_name(operation);
+    auto& attempts = registry.counter(metric_names::retry_attempts_total,
+                                      "Attempts made by async_retry, by what became of them",
+                                      {"operation", "result"});
+    auto& exhausted = registry.counter(metric_names::retry_budget_exhausted_total,
+                                       "Retries refused by a retry budget", {"operation"});
+    std::array<striped_counter*, 3> results{&attempts.with({operation, "success"}),
+                                            &attempts.with({operation, "retried"}),
+                                            &attempts.with({operation, "failed"})};
+    auto* budget = &exhausted.with({operation});
+    config.on_attempt = chain(std::move(config.on_attempt),
+                              [results, budget](unsigned /*attempt*/, retry_attempt_result r) {
+                                  if (r == retry_attempt_result::budget_exhausted) {
+                                      budget->add(1);
+                                      r = retry_attempt_result::failed;
+                                  }
+                                  results[static_cast<std::size_t>(r)]->add(1);
+                              });
+}
+
+void instrument(health_registry_config& config, metrics_registry& registry) {
+    auto& status = prometheus::BuildGauge()
+                       .Name(std::string{metric_names::health_check_status})
+                       .Help("Health check status after its last run: 1 pass, 0.5 warn, 0 fail")
+                       .Register(registry.registry());
+    static constexpr double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                         0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+    auto& durations = registry.histogram(metric_names::health_check_duration_seconds,
+                                         "Seconds a health check run took", {"check"}, buckets);
+    config.on_run =
+        chain(std::move(config.on_run),
+              [status = &status, durations = &durations](const health_run& run) {
+                  const double value = run.status == health_status::pass   ? 1.0
+                                       : run.status == health_status::warn ? 0.5
+                                                                           : 0.0;
+                  try {
+                      for (const auto& group : run.config.groups) {
+                          status->Add({{"check", run.config.name}, {"group", group}}).Set(value);
+                      }
+                      durations->with({run.config.name})
+                          .observe(std::chrono::duration<double>(run.took).count());
+                  } catch (...) {
+                      // Out of memory on a new series: this run goes unrecorded.
+                  }
+              });
+}
+
+} // namespace bulwark::telemetry
