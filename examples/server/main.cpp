@@ -27,10 +27,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <charconv>
 #include <chrono>
@@ -40,10 +36,10 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace net = boost::asio;
@@ -214,36 +210,8 @@ std::string_view query_param(std::string_view target, std::string_view name) {
     return {};
 }
 
-struct metrics {
-    std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-    prometheus::Counter& responses = prometheus::BuildCounter()
-                                         .Name("http_server_responses_total")
-                                         .Help("HTTP responses sent or attempted")
-                                         .Register(*registry)
-                                         .Add({});
-    prometheus::Gauge& connections = prometheus::BuildGauge()
-                                         .Name("http_server_open_connections")
-                                         .Help("HTTP connections open now")
-                                         .Register(*registry)
-                                         .Add({});
-    double last_responses = 0;
-
-    metrics() { bulwark::telemetry::register_build_info(*registry); }
-
-    // Copies the server's counters at scrape time: nothing is recorded per request here.
-    std::string scrape(const http::server_stats& stats) {
-        const auto total = static_cast<double>(stats.requests);
-        responses.Increment(total - last_responses);
-        last_responses = total;
-        connections.Set(static_cast<double>(stats.active));
-        std::ostringstream out;
-        prometheus::TextSerializer{}.Serialize(out, registry->Collect());
-        return out.str();
-    }
-};
-
 //! [routes]
-http::router make_routes(metrics& m, http::server*& server,
+http::router make_routes(const bulwark::telemetry::metrics_registry& metrics,
                          const bulwark::health_registry& health) {
     http::router routes;
     // Status only ({"status":"pass"}): what a probe needs, nothing an attacker can use.
@@ -256,10 +224,12 @@ http::router make_routes(metrics& m, http::server*& server,
         return text_response(ctx, "application/json",
                              "{\"version\":\"" + std::string{bulwark::version()} + "\"}\n");
     });
-    routes.get("/metrics", [&m, &server](http::request_context& ctx, http::request&) {
-        return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8",
-                             m.scrape(server->stats()));
+    //! [metrics_route]
+    // Prometheus text format: bulwark's instruments and your own, in one scrape.
+    routes.get("/metrics", [&metrics](http::request_context& ctx, http::request&) {
+        return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8", metrics.serialize());
     });
+    //! [metrics_route]
     routes.post("/echo", [](http::request_context& ctx, http::request& req) {
         return text_response(ctx, "application/octet-stream", std::move(req.body()));
     });
@@ -288,22 +258,32 @@ http::router make_routes(metrics& m, http::server*& server,
 //! [pipeline]
 // The recommended order (docs/pipeline-order.md): decorators first, so their response phase
 // runs last and covers every response; then rejections from cheapest to dearest.
-auto make_pipeline(const options& opts) {
+auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& metrics,
+                   std::vector<bulwark::telemetry::collect_hook>& hooks) {
+    //! [rate_limit]
+    auto per_client = http::per_client_rate_limit(bulwark::quota::per_second(opts.client_rate),
+                                                  {.policy = "per-client"});
+    //! [rate_limit]
+    http::in_flight_limit in_flight{{.max_in_flight = opts.max_in_flight}};
+    // Copies share their counters: these read the ones in the pipeline at scrape time.
+    hooks.push_back(http::instrument(metrics, per_client, "per-client"));
+    hooks.push_back(http::instrument(metrics, in_flight, "in-flight"));
     return http::pipeline{
+        // First, so that it sees every request, rejections included.
+        http::http_metrics{metrics},
         http::security_headers{bulwark::security_headers_config::json_api()},
         http::request_id{},
         http::cors{{.allowed_origins = opts.cors_origins}},
         http::size_limits{{.max_body_bytes = opts.max_body}},
-        //! [rate_limit]
-        http::per_client_rate_limit(bulwark::quota::per_second(opts.client_rate),
-                                    {.policy = "per-client"}),
-        //! [rate_limit]
-        http::in_flight_limit{{.max_in_flight = opts.max_in_flight}},
+        std::move(per_client),
+        std::move(in_flight),
     };
 }
 //! [pipeline]
 
-using my_pipeline = decltype(make_pipeline(options{}));
+using my_pipeline =
+    decltype(make_pipeline(options{}, std::declval<bulwark::telemetry::metrics_registry&>(),
+                           std::declval<std::vector<bulwark::telemetry::collect_hook>&>()));
 
 //! [health]
 // The checks run on their own thread, so a blocked event loop is measured from outside it;
@@ -343,7 +323,7 @@ net::awaitable<void> clean_up(http::server& server) {
         timer.expires_after(60s);
         co_await timer.async_wait(net::use_awaitable);
         if (auto* p = server.pipeline().target<my_pipeline>()) {
-            p->get<4>().limiter().retain_recent();
+            p->get<5>().limiter().retain_recent();
         }
     }
 }
@@ -357,10 +337,16 @@ int main(int argc, char** argv) {
     }
     try {
         net::io_context ioc{1};
-        metrics m;
-        http::server* server_ptr = nullptr;
+        //! [metrics_setup]
+        // One registry for bulwark's instruments and the application's own (registry()).
+        bulwark::telemetry::metrics_registry metrics;
+        bulwark::telemetry::register_build_info(metrics.registry());
+        std::vector<bulwark::telemetry::collect_hook> metric_hooks;
+        //! [metrics_setup]
         //! [health_setup]
-        bulwark::health_registry health;
+        bulwark::health_registry_config health_config;
+        bulwark::telemetry::instrument(health_config, metrics); // check status and duration
+        bulwark::health_registry health{std::move(health_config)};
         // A passive startup check: the application records it when it is ready to serve.
         const auto warmup = health.add({.name = "warmup", .groups = {"startup"}});
         net::thread_pool health_thread{1};
@@ -383,12 +369,13 @@ int main(int argc, char** argv) {
                 std::cerr << "request " << ctx.request_id() << " failed\n";
             }
         };
-        http::any_middleware stack = opts.bare ? http::any_middleware{http::pipeline<>{}}
-                                               : http::any_middleware{make_pipeline(opts)};
+        http::any_middleware stack =
+            opts.bare ? http::any_middleware{http::pipeline<>{}}
+                      : http::any_middleware{make_pipeline(opts, metrics, metric_hooks)};
         http::server server{ioc.get_executor(), config, std::move(stack),
-                            make_routes(m, server_ptr, health)};
+                            make_routes(metrics, health)};
+        metric_hooks.push_back(http::instrument(metrics, server)); // connections, exceptions
         //! [server]
-        server_ptr = &server;
 
         std::optional<net::ssl::context> tls;
         tcp::endpoint local;
@@ -418,11 +405,10 @@ int main(int argc, char** argv) {
                                      .service = {.version = "1",
                                                  .release_id = std::string{bulwark::version()},
                                                  .service_id = "bulwark-example-server"}});
-            internal_routes.get(
-                "/metrics", [&m, &server](http::request_context& ctx, http::request&) {
-                    return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8",
-                                         m.scrape(server.stats()));
-                });
+            internal_routes.get("/metrics", [&metrics](http::request_context& ctx, http::request&) {
+                return text_response(ctx, "text/plain; version=0.0.4; charset=utf-8",
+                                     metrics.serialize());
+            });
             internal.emplace(ioc.get_executor(), http::server_config{}, http::pipeline<>{},
                              std::move(internal_routes));
             internal_local =

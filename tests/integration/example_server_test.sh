@@ -103,9 +103,38 @@ body_has '"status":413' "413"
 
 request metrics "$base/metrics"
 [[ $status == 200 ]] || fail "GET /metrics -> $status"
+[[ $(header content-type) == "text/plain; version=0.0.4; charset=utf-8" ]] ||
+    fail "metrics content-type: $(header content-type)"
 body_has "bulwark_build_info{version=\"$version\"} 1" "metrics build info"
-body_has 'http_server_responses_total ' "metrics responses counter"
 body_has 'http_server_open_connections ' "metrics open connections"
+body_has 'bulwark_health_check_status{check="dependency:connect",group="readiness"} 0' "metrics health"
+body_has 'bulwark_ratelimit_decisions_total{limiter="per-client",result="allowed"}' "metrics limiter"
+# The exposition is valid: promtool parses it and finds no lint problem.
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$work/b" || fail "promtool check metrics: $(promtool check metrics <"$work/b" 2>&1)"
+else
+    fail "promtool not installed (scripts/setup installs the Debian package prometheus)"
+fi
+# Counters move exactly as requests are made. A request is counted once its response is
+# written, so the scrape is repeated (bounded) until the last one is in.
+# series <name{labels}>: its value in the last scrape, 0 when absent
+series() { awk -v s="$1" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }' "$work/b"; }
+ok_series='http_server_requests_total{method="GET",route="/version",status="200"}'
+nf_series='http_server_requests_total{method="GET",route="unmatched",status="404"}'
+request metrics_before "$internal/metrics"
+ok_before=$(series "$ok_series")
+nf_before=$(series "$nf_series")
+for _ in 1 2 3; do curl -sS -o /dev/null "$base/version"; done
+curl -sS -o /dev/null "$base/no/such/page/42"
+for _ in $(seq 50); do
+    request metrics_after "$internal/metrics"
+    [[ $(series "$ok_series") == $((ok_before + 3)) && $(series "$nf_series") == $((nf_before + 1)) ]] && break
+done
+[[ $(series "$ok_series") == $((ok_before + 3)) ]] ||
+    fail "GET /version x3: $ok_series went from $ok_before to $(series "$ok_series")"
+[[ $(series "$nf_series") == $((nf_before + 1)) ]] ||
+    fail "one 404: $nf_series went from $nf_before to $(series "$nf_series")"
+grep -q 'no/such/page' "$work/b" && fail "a raw path became a label"
 
 # Security headers (json_api preset) on success and on rejections alike; no Server header.
 for target in / /no/such/path; do

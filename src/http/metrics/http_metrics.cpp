@@ -276,11 +276,13 @@ telemetry::collect_hook instrument(telemetry::metrics_registry& registry,
     auto& family =
         registry.counter(telemetry::metric_names::ratelimit_decisions_total,
                          "Rate-limit decisions, by limiter and result", {"limiter", "result"});
+    auto* allowed = &family.with({name, "allowed"});
     auto* limited = &family.with({name, limit.config().enforce ? "limited" : "shadow_limited"});
-    return registry.on_collect([limit, limited, last = std::uint64_t{0}]() mutable {
-        const auto refused = limit.stats().refused;
-        limited->add(refused - last);
-        last = refused;
+    return registry.on_collect([limit, allowed, limited, last = in_flight_limit_stats{}]() mutable {
+        const auto st = limit.stats();
+        allowed->add(st.admitted - last.admitted);
+        limited->add(st.refused - last.refused);
+        last = st;
     });
 }
 

@@ -14,6 +14,7 @@ struct in_flight_limit::state {
     concurrency_limiter limiter;
     std::string retry_after;
     std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> admitted{0};
 };
 
 in_flight_limit::in_flight_limit(in_flight_limit_config config) {
@@ -29,6 +30,7 @@ in_flight_limit::in_flight_limit(in_flight_limit_config config) {
 action in_flight_limit::on_header(request_context& ctx, request_header& /*h*/) {
     auto permit = state_->limiter.try_acquire();
     if (permit) {
+        state_->admitted.fetch_add(1, std::memory_order_relaxed);
         ctx.hold(std::move(permit));
         return action::proceed;
     }
@@ -49,7 +51,8 @@ void in_flight_limit::on_response(request_context& ctx, response& res) {
 }
 
 in_flight_limit_stats in_flight_limit::stats() const noexcept {
-    return {state_->limiter.snapshot().in_flight, state_->refused.load(std::memory_order_relaxed)};
+    return {state_->limiter.snapshot().in_flight, state_->refused.load(std::memory_order_relaxed),
+            state_->admitted.load(std::memory_order_relaxed)};
 }
 
 const in_flight_limit_config& in_flight_limit::config() const noexcept {

@@ -304,6 +304,11 @@ TEST_CASE("Server and limiter counters are exported at scrape time", "[metrics][
                   text,
                   R"(bulwark_ratelimit_decisions_total{limiter="in-flight",result="limited"})") ==
               0);
+        // The per-client limit refused the third request before it reached the in-flight one.
+        CHECK(value_of(
+                  text,
+                  R"(bulwark_ratelimit_decisions_total{limiter="in-flight",result="allowed"})") ==
+              2);
         CHECK(value_of(text, "http_server_connections_total") == 1);
         CHECK(value_of(text, "http_server_open_connections") == 1);
         // A second scrape adds only what changed.

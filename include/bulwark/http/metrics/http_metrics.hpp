@@ -131,9 +131,9 @@ template <class Limiter, class KeyFn>
                                                  const rate_limit<Limiter, KeyFn>& limit,
                                                  std::string_view name);
 
-/// Exports an in_flight_limit's refusals at scrape time as
-/// bulwark_ratelimit_decisions_total{limiter=name, result=limited} (shadow_limited when it
-/// does not enforce).
+/// Exports an in_flight_limit's decisions at scrape time as
+/// bulwark_ratelimit_decisions_total{limiter=name, result=allowed|limited} (shadow_limited
+/// when it does not enforce).
 [[nodiscard]] BULWARK_HTTP_API telemetry::collect_hook
 instrument(telemetry::metrics_registry& registry, const in_flight_limit& limit,
            std::string_view name);

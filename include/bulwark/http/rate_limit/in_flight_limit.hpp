@@ -27,6 +27,7 @@ struct in_flight_limit_config {
 struct in_flight_limit_stats {
     std::uint32_t in_flight = 0; ///< now
     std::uint64_t refused = 0;   ///< 503s sent (or would-be, in shadow mode)
+    std::uint64_t admitted = 0;  ///< requests let in under the limit
 };
 
 /**
