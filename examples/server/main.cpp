@@ -4,7 +4,8 @@
 // in the recommended order (docs/pipeline-order.md): security headers, request ids, CORS,
 // size limits, a per-client rate limit and an in-flight limit; problem+json for every error;
 // liveness/readiness/startup health endpoints; graceful shutdown on SIGTERM/SIGINT (readiness
-// fails first); a Prometheus endpoint. Each later component is wired in here as it lands.
+// fails first); Prometheus metrics of every component; W3C trace context propagation. Each later
+// component is wired in here as it lands.
 //
 // Routes: GET /health/live, /health/ready, /health/startup   application/health+json, status
 //                  only (an --internal-port listener serves them with details)
@@ -12,6 +13,7 @@
 //         GET /version     {"version": ...}
 //         GET /metrics     Prometheus text format
 //         POST /echo       the request body back
+//         POST /test       the W3C trace-context test suite's service (--trace-test-endpoint)
 //         GET /slow?ms=N   answers after N ms (at most 10000), without blocking the server
 //         GET /fail        throws: shows that exception text never reaches the client
 //
@@ -19,6 +21,7 @@
 
 #include <bulwark/bulwark.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +30,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -65,6 +70,7 @@ struct options {
     std::string dependency_host; // --dependency HOST:PORT, readiness checks a TCP connect
     std::uint16_t dependency_port = 0;
     std::optional<unsigned short> internal_port;
+    bool trace_test_endpoint = false;
     bool bare = false;
 };
 
@@ -87,6 +93,9 @@ constexpr std::string_view usage =
     "  --dependency HOST:PORT  readiness requires a TCP connect to HOST:PORT (default none)\n"
     "  --internal-port PORT    also serve /health/* with details and /metrics on PORT, same "
     "address (0 picks a free one; default off)\n"
+    "  --trace-test-endpoint   serve POST /test for the W3C trace-context test suite (it calls\n"
+    "                          URLs given in the request: never enable it where untrusted\n"
+    "                          clients can reach it)\n"
     "  --bare                  no middlewares at all (the baseline of scripts/bench-http)\n";
 
 template <class T>
@@ -105,6 +114,10 @@ bool parse_options(int argc, char** argv, options& out) {
         }
         if (arg == "--bare") {
             out.bare = true;
+            continue;
+        }
+        if (arg == "--trace-test-endpoint") {
+            out.trace_test_endpoint = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -210,9 +223,48 @@ std::string_view query_param(std::string_view target, std::string_view name) {
     return {};
 }
 
+//! [trace_test]
+// The service side of the W3C trace-context test suite (github.com/w3c/trace-context/test):
+// POST /test with a JSON array of {"url": ..., "arguments": ...}; each url is called in turn,
+// POST with the arguments as its JSON body, carrying this request's trace context through
+// http::client. It calls whatever URLs it is given, so it is off unless asked for.
+net::awaitable<http::response> trace_test(http::request_context& ctx, http::request& req) {
+    constexpr std::size_t max_calls = 16;
+    boost::system::error_code ec;
+    const auto doc = boost::json::parse(req.body(), ec);
+    if (ec || !doc.is_array() || doc.as_array().size() > max_calls) {
+        ctx.reject({.status = 400,
+                    .detail = "Expected a JSON array of at most 16 {\"url\", \"arguments\"} "
+                              "objects."});
+        co_return ctx.take_response();
+    }
+    const auto ex = co_await net::this_coro::executor;
+    for (const auto& entry : doc.as_array()) {
+        const auto* object = entry.if_object();
+        const auto* url = object != nullptr ? object->if_contains("url") : nullptr;
+        const auto target = url != nullptr && url->is_string()
+                                ? http::parse_http_url(url->get_string())
+                                : std::nullopt;
+        if (!target || target->https) {
+            ctx.reject({.status = 400, .detail = "Each entry needs an http:// \"url\"."});
+            co_return ctx.take_response();
+        }
+        const http::client upstream{
+            ex, {.host = target->host, .port = target->port, .timeout = std::chrono::seconds{5}}};
+        http::request call{bh::verb::post, target->target, 11};
+        call.set(bh::field::content_type, "application/json");
+        const auto* arguments = object->if_contains("arguments");
+        call.body() = arguments != nullptr ? boost::json::serialize(*arguments) : "[]";
+        // A failed call is the test harness's business: it checks what reached it.
+        (void)co_await upstream.send(std::move(call), &ctx, net::as_tuple(net::use_awaitable));
+    }
+    co_return text_response(ctx, "text/plain; charset=utf-8", "");
+}
+//! [trace_test]
+
 //! [routes]
 http::router make_routes(const bulwark::telemetry::metrics_registry& metrics,
-                         const bulwark::health_registry& health) {
+                         const bulwark::health_registry& health, bool trace_test_endpoint) {
     http::router routes;
     // Status only ({"status":"pass"}): what a probe needs, nothing an attacker can use.
     http::add_health_routes(routes, health);
@@ -247,6 +299,9 @@ http::router make_routes(const bulwark::telemetry::metrics_registry& metrics,
             co_return text_response(ctx, "text/plain; charset=utf-8",
                                     "waited " + std::to_string(ms) + " ms\n");
         });
+    if (trace_test_endpoint) {
+        routes.post("/test", trace_test);
+    }
     // The client sees a 500 problem+json; the message goes to on_handler_exception only.
     routes.get("/fail", [](http::request_context&, http::request&) -> http::response {
         throw std::runtime_error("simulated failure: connection string postgres://admin:secret@db");
@@ -271,6 +326,8 @@ auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& me
     return http::pipeline{
         // First, so that it sees every request, rejections included.
         http::http_metrics{metrics},
+        // Then the server span, so that every later middleware and the handler have it.
+        http::tracing{},
         http::security_headers{bulwark::security_headers_config::json_api()},
         http::request_id{},
         http::cors{{.allowed_origins = opts.cors_origins}},
@@ -323,7 +380,7 @@ net::awaitable<void> clean_up(http::server& server) {
         timer.expires_after(60s);
         co_await timer.async_wait(net::use_awaitable);
         if (auto* p = server.pipeline().target<my_pipeline>()) {
-            p->get<5>().limiter().retain_recent();
+            p->get<6>().limiter().retain_recent();
         }
     }
 }
@@ -373,7 +430,7 @@ int main(int argc, char** argv) {
             opts.bare ? http::any_middleware{http::pipeline<>{}}
                       : http::any_middleware{make_pipeline(opts, metrics, metric_hooks)};
         http::server server{ioc.get_executor(), config, std::move(stack),
-                            make_routes(metrics, health)};
+                            make_routes(metrics, health, opts.trace_test_endpoint)};
         metric_hooks.push_back(http::instrument(metrics, server)); // connections, exceptions
         //! [server]
 

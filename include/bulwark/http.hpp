@@ -4,6 +4,7 @@
 // Umbrella header of bulwark::http: the Boost.Beast middleware layer.
 
 #include <bulwark/asio.hpp>
+#include <bulwark/http/client/client.hpp>
 #include <bulwark/http/client_address.hpp>
 #include <bulwark/http/cors/cors.hpp>
 #include <bulwark/http/health/health_endpoints.hpp>
@@ -21,6 +22,7 @@
 #include <bulwark/http/server.hpp>
 #include <bulwark/http/session.hpp>
 #include <bulwark/http/size_limit/size_limits.hpp>
+#include <bulwark/http/trace/tracing.hpp>
 #include <bulwark/telemetry.hpp>
 
 #endif

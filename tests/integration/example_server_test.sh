@@ -19,7 +19,8 @@ trap cleanup EXIT
 mkfifo "$work/out"
 # Port 1 on loopback is closed: the readiness dependency is down.
 "$server" --address 127.0.0.1 --port 0 --client-rate 20 --cors-origin https://app.example.com \
-    --drain-timeout 20 --internal-port 0 --dependency 127.0.0.1:1 >"$work/out" 2>"$work/stderr" &
+    --drain-timeout 20 --internal-port 0 --dependency 127.0.0.1:1 --trace-test-endpoint \
+    >"$work/out" 2>"$work/stderr" &
 pid=$!
 exec 3<"$work/out"
 if ! read -r -t 30 -u 3 first_line; then
@@ -44,6 +45,25 @@ request() {
 }
 header() { grep -i "^$1:" "$work/h" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
 body_has() { grep -qF -- "$1" "$work/b" || fail "$2: body lacks $1: $(head -c 300 "$work/b")"; }
+
+# The W3C trace-context test service: POST /test calls each url with the request's trace
+# context (what the calls carry is checked in tests/http/trace); here, that the calls are made.
+# First, while the per-client rate limit has its whole burst.
+echo_calls() { # POST /echo requests counted by the metrics, whatever their status
+    curl -sS --max-time 20 "$internal/metrics" |
+        awk '$1 ~ /^http_server_requests_total\{method="POST",route="\/echo",/ { s += $2 } END { print s + 0 }'
+}
+echo_before=$(echo_calls)
+request trace_test -X POST -H 'Content-Type: application/json' \
+    -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' \
+    --data-binary "[{\"url\":\"$base/echo\",\"arguments\":[1]},{\"url\":\"$base/echo\",\"arguments\":{\"a\":2}}]" \
+    "$base/test"
+[[ $status == 200 ]] || fail "POST /test -> $status: $(head -c 300 "$work/b")"
+for _ in $(seq 50); do [[ $(echo_calls) == $((echo_before + 2)) ]] && break; done
+[[ $(echo_calls) == $((echo_before + 2)) ]] || fail "POST /test made $(($(echo_calls) - echo_before)) calls, not 2"
+request trace_test_bad -X POST --data-binary '{"not":"an array"}' "$base/test"
+[[ $status == 400 ]] || fail "POST /test with a bad body -> $status"
+[[ $(header content-type) == application/problem+json ]] || fail "bad /test content-type"
 
 # Health: the public port says only pass/fail; the internal one explains.
 request live "$base/health/live"
