@@ -242,17 +242,26 @@ telemetry::collect_hook instrument(telemetry::metrics_registry& registry, const 
     });
 }
 
+namespace {
+
+// bulwark_ratelimit_decisions_total, for the limiter `name` (which must not be empty).
+telemetry::striped_family<telemetry::striped_counter>&
+decisions_family(telemetry::metrics_registry& registry, std::string_view name) {
+    if (name.empty()) {
+        throw_invalid_config("instrument.name", "must name the limiter");
+    }
+    return registry.counter(telemetry::metric_names::ratelimit_decisions_total,
+                            "Rate-limit decisions, by limiter and result", {"limiter", "result"});
+}
+
+} // namespace
+
 namespace detail {
 
 telemetry::collect_hook instrument_decisions(telemetry::metrics_registry& registry,
                                              std::string_view name, bool enforce,
                                              std::function<rate_limit_stats()> read) {
-    if (name.empty()) {
-        throw_invalid_config("instrument.name", "must name the limiter");
-    }
-    auto& family =
-        registry.counter(telemetry::metric_names::ratelimit_decisions_total,
-                         "Rate-limit decisions, by limiter and result", {"limiter", "result"});
+    auto& family = decisions_family(registry, name);
     auto* allowed = &family.with({name, "allowed"});
     auto* limited = &family.with({name, enforce ? "limited" : "shadow_limited"});
     auto* unkeyed = &family.with({name, "unkeyed"});
@@ -270,12 +279,7 @@ telemetry::collect_hook instrument_decisions(telemetry::metrics_registry& regist
 
 telemetry::collect_hook instrument(telemetry::metrics_registry& registry,
                                    const in_flight_limit& limit, std::string_view name) {
-    if (name.empty()) {
-        throw_invalid_config("instrument.name", "must name the limiter");
-    }
-    auto& family =
-        registry.counter(telemetry::metric_names::ratelimit_decisions_total,
-                         "Rate-limit decisions, by limiter and result", {"limiter", "result"});
+    auto& family = decisions_family(registry, name);
     auto* allowed = &family.with({name, "allowed"});
     auto* limited = &family.with({name, limit.config().enforce ? "limited" : "shadow_limited"});
     return registry.on_collect([limit, allowed, limited, last = in_flight_limit_stats{}]() mutable {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <support/eventually.hpp>
 #include <support/manual_timer.hpp>
 #include <support/test_client.hpp>
 #include <thread>
@@ -22,6 +23,7 @@ namespace http = bulwark::http;
 namespace json = boost::json;
 using bulwark::check_result;
 using bulwark::health_registry;
+using bulwark::test::eventually;
 using bulwark::test::get_request;
 using bulwark::test::manual_asio_clock;
 using bulwark::test::raw_client;
@@ -32,16 +34,6 @@ using monitor_type = bulwark::basic_health_monitor<bulwark::test::manual_timer>;
 namespace {
 
 const auto now = std::chrono::system_clock::now();
-
-// Waits (bounded) for a condition another thread makes true.
-template <class Pred>
-bool eventually(Pred p) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!p() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::yield();
-    }
-    return p();
-}
 
 struct probe_result {
     unsigned status = 0;

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <support/config_error.hpp>
+#include <support/eventually.hpp>
+#include <support/metrics_text.hpp>
 #include <support/test_client.hpp>
 #include <thread>
 #include <vector>
@@ -20,36 +22,14 @@
 namespace bh = boost::beast::http;
 namespace http = bulwark::http;
 namespace telemetry = bulwark::telemetry;
+using bulwark::test::eventually;
 using bulwark::test::get_request;
 using bulwark::test::raw_client;
 using bulwark::test::test_server;
+using bulwark::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The value of the series `series` ("name{labels}") in a text exposition, or -1 if absent.
-double value_of(const std::string& text, std::string_view series) {
-    std::size_t pos = 0;
-    while ((pos = text.find(series, pos)) != std::string::npos) {
-        const bool line_start = pos == 0 || text[pos - 1] == '\n';
-        const auto after = pos + series.size();
-        if (line_start && after < text.size() && text[after] == ' ') {
-            const auto end = text.find('\n', after);
-            return std::stod(text.substr(after + 1, end - after - 1));
-        }
-        pos = after;
-    }
-    return -1;
-}
-
-template <class Pred>
-bool eventually(Pred p) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!p() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::yield();
-    }
-    return p();
-}
 
 http::response ok(const http::request_context& ctx, std::string body) {
     http::response res{bh::status::ok, ctx.http_version()};

@@ -7,27 +7,17 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <support/metrics_text.hpp>
 #include <vector>
 
 namespace telemetry = bulwark::telemetry;
 using bulwark::breaker_state;
 using bulwark::call_outcome;
 using bulwark::manual_clock;
+using bulwark::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
-
-double value_of(const std::string& text, std::string_view series) {
-    std::size_t pos = 0;
-    while ((pos = text.find(series, pos)) != std::string::npos) {
-        const auto after = pos + series.size();
-        if ((pos == 0 || text[pos - 1] == '\n') && after < text.size() && text[after] == ' ') {
-            return std::stod(text.substr(after + 1, text.find('\n', after) - after - 1));
-        }
-        pos = after;
-    }
-    return -1;
-}
 
 bool call(bulwark::basic_circuit_breaker<manual_clock>& b, manual_clock& clock, call_outcome o) {
     auto p = b.try_acquire();
