@@ -40,7 +40,7 @@ struct http_metrics_config {
                                         std::end(telemetry::http_size_buckets)};
 };
 
-/// The `method` label of a request: the nine methods of RFC 9110 and PATCH by name, anything
+/// The `method` label of a request: the eight methods of RFC 9110 and PATCH by name, anything
 /// else "_OTHER" (OpenTelemetry's rule: a method label must not take arbitrary values).
 [[nodiscard]] BULWARK_HTTP_API std::string_view
 method_label(boost::beast::http::verb method) noexcept;

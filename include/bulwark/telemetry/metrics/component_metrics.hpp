@@ -11,8 +11,9 @@
 
 /// Metrics for bulwark's resilience components, wired through their configs' hooks: call
 /// instrument() on the config before constructing the component. Each hook is chained after
-/// the one already set (yours keeps running), records into instruments resolved here, once,
-/// and never allocates per call.
+/// the one already set (yours keeps running). A breaker call or a retry attempt is recorded
+/// into instruments resolved here, once: no lock, no allocation. A breaker transition and a
+/// health check run look their series up (a mutex and a map), which is fine at their rate.
 ///
 /// The registry must outlive every component built from an instrumented config. A name
 /// (breaker, operation) identifies one component: two breakers instrumented with the same name
