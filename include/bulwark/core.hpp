@@ -25,6 +25,7 @@
 #include <bulwark/core/rate_limit/rate_decision.hpp>
 #include <bulwark/core/rate_limit/rate_limit_headers.hpp>
 #include <bulwark/core/rate_limit/sliding_window_limiter.hpp>
+#include <bulwark/core/redact/checksums.hpp>
 #include <bulwark/core/retry/backoff.hpp>
 #include <bulwark/core/retry/retry_after.hpp>
 #include <bulwark/core/retry/retry_budget.hpp>
