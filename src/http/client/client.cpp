@@ -1,5 +1,4 @@
 #include <bulwark/asio/error.hpp>
-#include <bulwark/asio/health/tcp_connect_check.hpp>
 #include <bulwark/http/client/client.hpp>
 #include <bulwark/version.hpp>
 
@@ -20,8 +19,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -29,6 +26,8 @@
 #include <exception>
 #include <limits>
 #include <utility>
+
+#include "../outbound.hpp"
 
 namespace bulwark::http {
 
@@ -39,21 +38,9 @@ using boost::system::error_code;
 
 namespace {
 
-// Characters of a host as it may appear in Host: letters, digits, '-', '.', '_', and ':' for
-// IPv6 literals (brackets are stripped before this check).
-bool valid_host(std::string_view h) {
-    return !h.empty() && h.size() <= 253 && std::all_of(h.begin(), h.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' ||
-               c == '_' || c == ':';
-    });
-}
-
-// No control characters, spaces or fragments: the target goes into the request line as is.
-bool valid_target(std::string_view t) {
-    return !t.empty() && t.front() == '/' && std::none_of(t.begin(), t.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f || c == '#';
-    });
+// parse_http_url's target: also no fragment, which a client never sends.
+bool valid_url_target(std::string_view t) {
+    return detail::valid_target(t) && t.find('#') == std::string_view::npos;
 }
 
 } // namespace
@@ -80,7 +67,7 @@ std::optional<http_url> parse_http_url(std::string_view url) {
     if (target_text.front() == '?') {
         target_text.insert(0, "/");
     }
-    if (authority.find('@') != std::string_view::npos || !valid_target(target_text)) {
+    if (authority.find('@') != std::string_view::npos || !valid_url_target(target_text)) {
         return std::nullopt;
     }
     std::string_view port_text;
@@ -103,11 +90,11 @@ std::optional<http_url> parse_http_url(std::string_view url) {
         if (colon != std::string_view::npos) {
             port_text = authority.substr(colon + 1);
         }
-        if (out.host.find(':') != std::string::npos) {
-            return std::nullopt; // an IPv6 literal needs brackets
+        if (out.host.find_first_of(":[]%") != std::string::npos) {
+            return std::nullopt; // an IPv6 literal (and its zone) needs brackets
         }
     }
-    if (!valid_host(out.host)) {
+    if (out.host.empty() || !detail::valid_host(out.host)) {
         return std::nullopt;
     }
     out.port = out.https ? 443 : 80;
@@ -126,13 +113,10 @@ std::optional<http_url> parse_http_url(std::string_view url) {
 }
 
 std::error_code validate(const client_config& c, config_issue* issue) noexcept {
-    std::string_view host = c.host;
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    if (!valid_host(host)) {
-        return invalid_config(issue, "client_config.host",
-                              "must be a host name or an IP address (letters, digits, - . _ :)");
+    if (!detail::valid_host(c.host)) {
+        return invalid_config(
+            issue, "client_config.host",
+            "must be a host name or an IP address (letters, digits, - . _ : [ ] %)");
     }
     if (c.port == 0) {
         return invalid_config(issue, "client_config.port", "must be 1-65535");
@@ -200,16 +184,6 @@ struct exchange_state {
     }
 };
 
-bool prepare_tls(SSL* ssl, const bulwark::detail::probe_address& address) {
-    if (address.numeric) {
-        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), address.host.c_str()) == 1;
-    }
-    std::string name = address.host;
-    return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, name.data()) ==
-               1 &&
-           SSL_set1_host(ssl, address.host.c_str()) == 1;
-}
-
 template <class Stream>
 net::awaitable<result> write_and_read(exchange_state& s, Stream& stream, request& req) {
     auto [wec, written] = co_await bh::async_write(stream, req, nothrow);
@@ -258,7 +232,7 @@ net::awaitable<result> exchange(std::shared_ptr<exchange_state> s, request req) 
         co_return co_await write_and_read(*s, s->socket, req);
     }
     s->tls.emplace(s->socket, *s->target->config.tls);
-    if (!prepare_tls(s->tls->native_handle(), address)) {
+    if (!prepare_client_tls(s->tls->native_handle(), address)) {
         co_return result{net::error::invalid_argument, {}};
     }
     auto [hec] = co_await s->tls->async_handshake(net::ssl::stream_base::client, nothrow);

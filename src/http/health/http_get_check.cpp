@@ -13,14 +13,14 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <exception>
 #include <limits>
 #include <optional>
 #include <string_view>
+
+#include "../outbound.hpp"
 
 namespace bulwark::http {
 
@@ -67,27 +67,13 @@ public:
         : health_probe{ex}, t_{std::move(t)}, resolver_{strand()}, socket_{strand()} {
         if (t_->config.tls) {
             tls_.emplace(socket_, *t_->config.tls);
-            tls_ready_ = prepare_tls(tls_->native_handle());
+            tls_ready_ = prepare_client_tls(tls_->native_handle(), t_->address);
         }
     }
 
 private:
     std::shared_ptr<http_get_probe> self() {
         return std::static_pointer_cast<http_get_probe>(shared_from_this());
-    }
-
-    // SNI, and the name (or address) the certificate must match when the context verifies.
-    bool prepare_tls(SSL* ssl) const {
-        const std::string& host = t_->address.host;
-        if (t_->address.numeric) {
-            // RFC 6066: SNI carries names only.
-            return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1;
-        }
-        // SSL_set_tlsext_host_name is a macro casting away const; call what it expands to.
-        std::string name = host;
-        return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                        name.data()) == 1 &&
-               SSL_set1_host(ssl, host.c_str()) == 1;
     }
 
     void run() override {
@@ -235,26 +221,15 @@ void start_http_get_check(const net::any_io_executor& ex,
 
 } // namespace detail
 
-namespace {
-
-bool host_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == ':' || c == '[' || c == ']' || c == '%';
-}
-
-} // namespace
-
 std::error_code validate(const http_get_check_config& c, config_issue* issue) noexcept {
-    if (c.host.empty() || c.host == "[]" || !std::all_of(c.host.begin(), c.host.end(), host_char)) {
+    if (!detail::valid_host(c.host)) {
         return invalid_config(issue, "http_get_check_config.host",
                               "must be a non-empty name or IP address");
     }
     if (c.port == 0) {
         return invalid_config(issue, "http_get_check_config.port", "must not be 0");
     }
-    if (c.target.empty() || c.target.front() != '/' ||
-        !std::all_of(c.target.begin(), c.target.end(),
-                     [](char ch) { return ch > ' ' && ch < 0x7f; })) {
+    if (!detail::valid_target(c.target)) {
         return invalid_config(issue, "http_get_check_config.target",
                               "must start with '/' and be visible ASCII");
     }
