@@ -25,11 +25,7 @@ constexpr std::size_t table_slots = 4096;
 constexpr std::size_t table_max_used = table_slots / 4 * 3;
 
 void check_buckets(const std::vector<double>& bounds, const char* field) {
-    bool ok = !bounds.empty();
-    for (std::size_t i = 0; ok && i < bounds.size(); ++i) {
-        ok = std::isfinite(bounds[i]) && (i == 0 || bounds[i - 1] < bounds[i]);
-    }
-    if (!ok) {
+    if (!telemetry::valid_upper_bounds(bounds)) {
         throw_invalid_config(field, "must be a non-empty, strictly ascending list of finite "
                                     "numbers");
     }
@@ -69,9 +65,13 @@ struct http_metrics::state {
     std::array<std::atomic<const series_entry*>, table_slots> table{};
     std::atomic<std::size_t> used{0};
 
-    std::mutex mutex; // guards entries and overflow, and every insertion into the table
+    // The slow path. `series` is the canonical entry of each (route, method, status) content;
+    // `entries` owns them and the per-pointer copies the table holds (at most table_max_used),
+    // so neither grows with requests, only with combinations.
+    std::mutex mutex; // guards entries and series, and every insertion into the table
     std::deque<series_entry> entries;
-    std::map<std::tuple<std::string, std::size_t, unsigned>, const series_entry*> overflow;
+    std::map<std::tuple<std::string, std::size_t, unsigned>, const series_entry*, std::less<>>
+        series;
 
     static std::size_t hash(const char* data, std::size_t size, std::size_t method,
                             unsigned status) noexcept {
@@ -104,56 +104,49 @@ struct http_metrics::state {
     const series_entry& add(std::string_view route, std::size_t method, unsigned status,
                             std::size_t h) {
         std::lock_guard lock{mutex};
-        // A combination seen before (through another route pointer, or in the overflow).
-        const series_entry* known = nullptr;
-        for (const auto& e : entries) {
-            if (same(e, route, method, status)) {
-                known = &e;
-                break;
-            }
-        }
-        const series_entry* entry = known;
-        if (entry == nullptr || entry->route_data != route.data()) {
+        auto it = series.find(std::tuple{route, method, status});
+        if (it == series.end()) {
             auto& e = entries.emplace_back();
             e.route_data = route.data();
             e.route = std::string{route};
             e.method = method;
             e.status = status;
-            if (known != nullptr) {
-                e.requests = known->requests;
-                e.duration = known->duration;
-                e.request_size = known->request_size;
-                e.response_size = known->response_size;
-            } else {
-                const auto m = method_names[method];
-                const auto s = status_label(status);
-                e.requests = &requests->with({m, route, s});
-                e.duration = &duration->with({m, route});
-                if (request_size != nullptr) {
-                    e.request_size = &request_size->with({m, route});
-                    e.response_size = &response_size->with({m, route});
-                }
+            const auto m = method_names[method];
+            const auto s = status_label(status);
+            e.requests = &requests->with({m, route, s});
+            e.duration = &duration->with({m, route});
+            if (request_size != nullptr) {
+                e.request_size = &request_size->with({m, route});
+                e.response_size = &response_size->with({m, route});
             }
-            entry = &e;
+            it = series.emplace(std::tuple{e.route, method, status}, &e).first;
         }
-        if (used.load(std::memory_order_relaxed) < table_max_used) {
-            for (std::size_t i = 0; i < table_slots; ++i) {
-                auto& slot = table[(h + i) % table_slots];
-                const auto* current = slot.load(std::memory_order_relaxed);
-                if (current == nullptr) {
-                    slot.store(entry, std::memory_order_release);
-                    used.fetch_add(1, std::memory_order_relaxed);
-                    return *entry;
+        const series_entry& canonical = *it->second;
+        if (used.load(std::memory_order_relaxed) >= table_max_used) {
+            // Route strings that keep moving (a session passing temporary buffers): served
+            // from the map, nothing added.
+            return canonical;
+        }
+        for (std::size_t i = 0; i < table_slots; ++i) {
+            auto& slot = table[(h + i) % table_slots];
+            const auto* current = slot.load(std::memory_order_relaxed);
+            if (current == nullptr) {
+                // The table is keyed by the route's address: publish an entry with this one.
+                const series_entry* entry = &canonical;
+                if (canonical.route_data != route.data()) {
+                    auto& alias = entries.emplace_back(canonical);
+                    alias.route_data = route.data();
+                    entry = &alias;
                 }
-                if (current == entry) {
-                    return *entry;
-                }
+                slot.store(entry, std::memory_order_release);
+                used.fetch_add(1, std::memory_order_relaxed);
+                return *entry;
+            }
+            if (current->route_data == route.data() && same(*current, route, method, status)) {
+                return *current; // another thread published it first
             }
         }
-        // The table is full: route strings that keep moving (a session that passes temporary
-        // buffers). Content is bounded by the routes, so the map stays small.
-        auto [it, inserted] = overflow.try_emplace({std::string{route}, method, status}, entry);
-        return *it->second;
+        return canonical;
     }
 };
 
@@ -214,7 +207,7 @@ void http_metrics::on_complete(request_context& ctx) noexcept {
 
 std::size_t http_metrics::series() const noexcept {
     std::lock_guard lock{state_->mutex};
-    return state_->entries.size();
+    return state_->series.size();
 }
 
 telemetry::collect_hook instrument(telemetry::metrics_registry& registry, const server& s) {

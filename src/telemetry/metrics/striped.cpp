@@ -46,16 +46,23 @@ std::size_t this_thread_stripe() noexcept {
     return owner.index;
 }
 
+bool valid_upper_bounds(std::span<const double> upper_bounds) noexcept {
+    if (upper_bounds.empty()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < upper_bounds.size(); ++i) {
+        if (!std::isfinite(upper_bounds[i]) || (i > 0 && upper_bounds[i] <= upper_bounds[i - 1])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 striped_histogram::striped_histogram(std::span<const double> upper_bounds, double unit)
     : bounds_(upper_bounds.begin(), upper_bounds.end()), unit_{unit} {
-    if (bounds_.empty()) {
-        throw_invalid_config("striped_histogram.upper_bounds", "must not be empty");
-    }
-    for (std::size_t i = 0; i < bounds_.size(); ++i) {
-        if (!std::isfinite(bounds_[i]) || (i > 0 && bounds_[i] <= bounds_[i - 1])) {
-            throw_invalid_config("striped_histogram.upper_bounds",
-                                 "must be finite and strictly ascending");
-        }
+    if (!valid_upper_bounds(bounds_)) {
+        throw_invalid_config("striped_histogram.upper_bounds",
+                             "must be non-empty, finite and strictly ascending");
     }
     if (!(unit > 0) || !std::isfinite(unit)) {
         throw_invalid_config("striped_histogram.unit", "must be positive");

@@ -25,7 +25,6 @@
 namespace bulwark::http {
 
 class server;
-struct server_stats;
 
 /// Configuration of the http_metrics middleware.
 struct http_metrics_config {
@@ -98,7 +97,7 @@ public:
     action on_header(request_context& ctx, request_header& h) noexcept;
     BULWARK_HTTP_API void on_complete(request_context& ctx) noexcept;
 
-    /// Series (route, method, status combinations) resolved so far.
+    /// Series (distinct route, method, status combinations) resolved so far.
     [[nodiscard]] BULWARK_HTTP_API std::size_t series() const noexcept;
 
     struct state;

@@ -81,6 +81,10 @@ private:
     detail::striped_sum<std::int64_t> sum_;
 };
 
+/// Whether `upper_bounds` can be a histogram's buckets: not empty, finite, strictly ascending.
+[[nodiscard]] BULWARK_TELEMETRY_API bool
+valid_upper_bounds(std::span<const double> upper_bounds) noexcept;
+
 /// What a histogram's scrape sees: Prometheus' cumulative buckets, the count and the sum.
 struct histogram_snapshot {
     std::vector<double> upper_bounds;      ///< ascending; +Inf implied after the last
