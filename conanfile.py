@@ -44,7 +44,7 @@ class BulwarkConan(ConanFile):
 
     # Third-party requirements per layer (core has none).
     _layer_requires = {
-        "telemetry": ["fmt/[>=9.1 <11]", "spdlog/[>=1.10 <2]", "prometheus-cpp/[>=1.0.1 <2]"],
+        "telemetry": ["fmt/[>=9.1 <11]", "spdlog/[>=1.10 <2]", "prometheus-cpp/[>=1.0.1 <2]", "openssl/[>=3.0 <4]"],
         "asio": ["boost/[>=1.81 <2]"],
         "http": ["boost/[>=1.81 <2]", "openssl/[>=3.0 <4]"],
     }

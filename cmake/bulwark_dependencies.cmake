@@ -17,6 +17,8 @@ set(BULWARK_DEPENDENCY_TABLE
     # prometheus-cpp ships no CMake version file, so the minimum (1.0) is enforced by the
     # package managers only.
     "telemetry|prometheus-cpp CONFIG|prometheus-cpp>=1.0.1|prometheus-cpp/[>=1.0.1 <2]"
+    # libcrypto: HMAC-SHA256 for the redactor's pseudonymize mode (telemetry/log/hmac_sha256).
+    "telemetry|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"
     "asio|Boost 1.81 CONFIG|boost-asio>=1.81.0,boost-system>=1.81.0|boost/[>=1.81 <2]"
     "http|Boost 1.81 CONFIG|boost-beast>=1.81.0|boost/[>=1.81 <2]"
     "http|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"

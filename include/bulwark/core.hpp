@@ -26,6 +26,10 @@
 #include <bulwark/core/rate_limit/rate_limit_headers.hpp>
 #include <bulwark/core/rate_limit/sliding_window_limiter.hpp>
 #include <bulwark/core/redact/checksums.hpp>
+#include <bulwark/core/redact/detector.hpp>
+#include <bulwark/core/redact/keyed_hash.hpp>
+#include <bulwark/core/redact/redactor.hpp>
+#include <bulwark/core/redact/redactor_config.hpp>
 #include <bulwark/core/retry/backoff.hpp>
 #include <bulwark/core/retry/retry_after.hpp>
 #include <bulwark/core/retry/retry_budget.hpp>

@@ -4,6 +4,7 @@
 // Umbrella header of bulwark::telemetry: JSON logging on spdlog, Prometheus instruments.
 
 #include <bulwark/core.hpp>
+#include <bulwark/telemetry/log/hmac_sha256.hpp>
 #include <bulwark/telemetry/metrics/build_info.hpp>
 #include <bulwark/telemetry/metrics/component_metrics.hpp>
 #include <bulwark/telemetry/metrics/metric_names.hpp>

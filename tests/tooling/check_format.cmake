@@ -15,7 +15,7 @@ endif()
 file(GLOB_RECURSE files
     "${ROOT}/include/*.hpp" "${ROOT}/src/*.cpp" "${ROOT}/src/*.hpp"
     "${ROOT}/tests/*.cpp" "${ROOT}/tests/*.hpp" "${ROOT}/benchmarks/*.cpp"
-    "${ROOT}/examples/*.cpp" "${ROOT}/examples/*.hpp")
+    "${ROOT}/examples/*.cpp" "${ROOT}/examples/*.hpp" "${ROOT}/tools/*.cpp")
 list(FILTER files EXCLUDE REGEX "/tests/tooling/data/")
 execute_process(COMMAND "${CLANG_FORMAT}" --style=file --dry-run --Werror ${files}
     RESULT_VARIABLE result ERROR_VARIABLE errors)

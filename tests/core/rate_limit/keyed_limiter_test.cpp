@@ -10,6 +10,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <support/count_allocations.hpp>
 #include <thread>
 #include <vector>
 
@@ -17,53 +18,6 @@ using namespace std::chrono_literals;
 using bulwark::manual_clock;
 using bulwark::quota;
 using keyed = bulwark::keyed_limiter<bulwark::basic_gcra_limiter<manual_clock>>;
-
-// Counts this thread's operator new calls, to show that deciding for a known key allocates
-// nothing. Every non-aligned form is replaced, so each allocation and its release go through
-// the same pair (mixing ours with the sanitizer's would be an alloc-dealloc mismatch).
-namespace {
-thread_local std::size_t allocations = 0;
-void* counted_malloc(std::size_t size) noexcept {
-    ++allocations;
-    return std::malloc(size == 0 ? 1 : size);
-}
-void* counted_or_throw(std::size_t size) {
-    if (void* p = counted_malloc(size)) {
-        return p;
-    }
-    throw std::bad_alloc{};
-}
-} // namespace
-void* operator new(std::size_t size) {
-    return counted_or_throw(size);
-}
-void* operator new[](std::size_t size) {
-    return counted_or_throw(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_malloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_malloc(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
 
 TEST_CASE("keyed: each key has its own limiter", "[keyed]") {
     manual_clock clock;
@@ -85,12 +39,12 @@ TEST_CASE("keyed: known keys are decided without allocating", "[keyed]") {
     const std::string long_key(100, 'k'); // stored out of line
     CHECK(lim.try_acquire("short").allowed);
     CHECK(lim.try_acquire(long_key).allowed);
-    const auto before = allocations;
+    const auto before = bulwark::test::allocations_on_this_thread();
     for (int i = 0; i < 100; ++i) {
         CHECK(lim.try_acquire("short").allowed);
         CHECK(lim.try_acquire(long_key).allowed);
     }
-    CHECK(allocations == before);
+    CHECK(bulwark::test::allocations_on_this_thread() == before);
 }
 
 TEST_CASE("keyed: decisions that change nothing do not insert the key", "[keyed]") {
