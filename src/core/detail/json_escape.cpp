@@ -42,10 +42,26 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
 
 void append_json_string(std::string& out, std::string_view value) {
     static constexpr char hex[] = "0123456789abcdef";
-    out.reserve(out.size() + value.size() + 2);
+    // Most strings (log keys, routes, ids) need no escaping: one append for all of them.
+    std::size_t plain = 0;
+    while (plain < value.size()) {
+        const auto c = static_cast<unsigned char>(value[plain]);
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+            break;
+        }
+        ++plain;
+    }
+    if (plain == value.size()) {
+        const auto at = out.size();
+        out.resize(at + value.size() + 2);
+        out[at] = '"';
+        value.copy(out.data() + at + 1, value.size());
+        out[at + value.size() + 1] = '"';
+        return;
+    }
     out.push_back('"');
     std::size_t run_start = 0; // bytes [run_start, i) need no escaping and are copied at once
-    std::size_t i = 0;
+    std::size_t i = plain;
     while (i < value.size()) {
         const auto c = static_cast<unsigned char>(value[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {

@@ -984,6 +984,9 @@ private:
             e = std::min(e, n_);
             return e > v + 2 ? emit(v + 2, e, detector::secret) : none;
         }
+        if ((s_[v] == '"' || s_[v] == '\'') && already_redacted(v + 1)) {
+            return none;
+        }
         if (s_[v] == '"' || s_[v] == '\'') {
             const char q = s_[v];
             std::size_t e = v + 1;
@@ -992,6 +995,10 @@ private:
             }
             e = std::min(e, n_);
             return e > v + 1 ? emit(v + 1, e, detector::secret) : none;
+        }
+        // A value this redactor already replaced stays as it is: redacting twice changes nothing.
+        if (already_redacted(v)) {
+            return none;
         }
         std::size_t e = v;
         // A Cookie or Set-Cookie header holds several cookies: all of them, to the line end.
@@ -1019,6 +1026,9 @@ private:
             std::any_of(auth_schemes.begin(), auth_schemes.end(),
                         [&](std::string_view scheme) { return iequals(scheme, word); })) {
             const std::size_t v2 = e + 1;
+            if (already_redacted(v2)) {
+                return none;
+            }
             std::size_t e2 = v2;
             while (e2 < n_ && !is_value_delim(s_[e2])) {
                 ++e2;
@@ -1027,6 +1037,11 @@ private:
         }
         // An unquoted JSON value is quoted again so the line stays JSON.
         return emit(v, e, detector::secret, quoted_key && s_[i] == ':');
+    }
+
+    [[nodiscard]] bool already_redacted(std::size_t v) const noexcept {
+        const std::string_view rest{s_ + v, n_ - v};
+        return rest.starts_with("[REDACTED") || rest.starts_with("[HMAC:");
     }
 
     // -- '+': E.164 ------------------------------------------------------------------------
@@ -1255,7 +1270,7 @@ struct replace_sink {
     const detail::redactor_state& m;
     std::string_view in;
     std::string& out;
-    std::array<std::uint32_t, max_redaction_detectors> counts{};
+    redaction_counts* counts; // may be null; a failed line may have counted some matches
     std::size_t copied = 0;
     bool started = false;
 
@@ -1268,7 +1283,9 @@ struct replace_sink {
         out.append(in.data() + copied, b - copied);
         m.append_replacement(out, det, in.substr(b, e - b), quote);
         copied = e;
-        ++counts[det];
+        if (counts != nullptr) {
+            ++counts->by_detector[det];
+        }
     }
 };
 
@@ -1294,18 +1311,13 @@ redactor::~redactor() = default;
 redact_status redactor::redact(std::string_view in, std::string& out,
                                redaction_counts* counts) const noexcept {
     try {
-        replace_sink sink{*impl_, in, out};
+        replace_sink sink{*impl_, in, out, counts};
         scanner<replace_sink> scan(*impl_, in, sink);
         scan.run();
         if (!sink.started) {
             return redact_status::clean;
         }
         out.append(in.data() + sink.copied, in.size() - sink.copied);
-        if (counts != nullptr) {
-            for (std::size_t k = 0; k < max_redaction_detectors; ++k) {
-                counts->by_detector[k] += sink.counts[k];
-            }
-        }
         return redact_status::redacted;
     } catch (...) {
         return redact_status::failed;
@@ -1314,7 +1326,7 @@ redact_status redactor::redact(std::string_view in, std::string& out,
 
 std::string redactor::redact(std::string_view in) const {
     std::string out;
-    replace_sink sink{*impl_, in, out};
+    replace_sink sink{*impl_, in, out, nullptr};
     scanner<replace_sink> scan(*impl_, in, sink);
     scan.run();
     if (!sink.started) {

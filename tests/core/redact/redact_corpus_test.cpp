@@ -143,3 +143,12 @@ TEST_CASE("corpus: precision and recall of every detector", "[redact][corpus]") 
     // Look-alike lines stay untouched.
     CHECK(clean_negatives == negative_lines);
 }
+
+TEST_CASE("corpus: redacting a redacted line changes nothing", "[redact][corpus]") {
+    const bulwark::redactor r;
+    for (const auto& line : load_corpus()) {
+        const auto once = r.redact(line.text);
+        INFO("corpus line " << line.number);
+        CHECK(r.redact(once) == once);
+    }
+}

@@ -92,7 +92,8 @@ public:
      * @return `clean` when nothing was found (`out` untouched: write `in`), `redacted` when
      *         `out` holds the result (its previous contents replaced), `failed` when the line
      *         must be dropped. When `counts` is given, each replacement adds one to its
-     *         detector's entry.
+     *         detector's entry (on `failed`, the replacements made before the failure have
+     *         been counted).
      */
     [[nodiscard]] redact_status redact(std::string_view in, std::string& out,
                                        redaction_counts* counts = nullptr) const noexcept;
