@@ -32,6 +32,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 
 #include <charconv>
 #include <chrono>
@@ -314,7 +315,8 @@ http::router make_routes(const bulwark::telemetry::metrics_registry& metrics,
 // The recommended order (docs/pipeline-order.md): decorators first, so their response phase
 // runs last and covers every response; then rejections from cheapest to dearest.
 auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& metrics,
-                   std::vector<bulwark::telemetry::collect_hook>& hooks) {
+                   std::vector<bulwark::telemetry::collect_hook>& hooks,
+                   bulwark::telemetry::json_logger& log) {
     //! [rate_limit]
     auto per_client = http::per_client_rate_limit(bulwark::quota::per_second(opts.client_rate),
                                                   {.policy = "per-client"});
@@ -328,6 +330,9 @@ auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& me
         http::http_metrics{metrics},
         // Then the server span, so that every later middleware and the handler have it.
         http::tracing{},
+        // Then the access log: its header phase notes the target of every request, rejected
+        // ones included; it writes after the response, with the ids the others set.
+        http::access_log{log, {.headers = {"referer"}}},
         http::security_headers{bulwark::security_headers_config::json_api()},
         http::request_id{},
         http::cors{{.allowed_origins = opts.cors_origins}},
@@ -340,7 +345,8 @@ auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& me
 
 using my_pipeline =
     decltype(make_pipeline(options{}, std::declval<bulwark::telemetry::metrics_registry&>(),
-                           std::declval<std::vector<bulwark::telemetry::collect_hook>&>()));
+                           std::declval<std::vector<bulwark::telemetry::collect_hook>&>(),
+                           std::declval<bulwark::telemetry::json_logger&>()));
 
 //! [health]
 // The checks run on their own thread, so a blocked event loop is measured from outside it;
@@ -380,7 +386,7 @@ net::awaitable<void> clean_up(http::server& server) {
         timer.expires_after(60s);
         co_await timer.async_wait(net::use_awaitable);
         if (auto* p = server.pipeline().target<my_pipeline>()) {
-            p->get<6>().limiter().retain_recent();
+            p->get<7>().limiter().retain_recent();
         }
     }
 }
@@ -412,23 +418,32 @@ int main(int argc, char** argv) {
         add_health_checks(monitor, loop_lag, opts);
         //! [health_setup]
 
+        //! [logging]
+        // JSON lines on stderr (stdout carries the startup banner), every string redacted.
+        bulwark::telemetry::json_logger log{
+            {.name = "example-server",
+             .sinks = {std::make_shared<spdlog::sinks::stderr_sink_mt>()}}};
+        metric_hooks.push_back(bulwark::telemetry::instrument(metrics, log)); // drops, redactions
+        //! [logging]
+
         //! [server]
         http::server_config config;
         config.max_connections = opts.max_connections;
         config.session.body_limit = opts.max_body;
         config.session.client_address.trusted_proxies = opts.trusted_proxies;
-        config.on_handler_exception = [](http::request_context& ctx, std::exception_ptr e) {
+        // The request's context (ids, route) is current here: the line carries it.
+        config.on_handler_exception = [&log](http::request_context&, std::exception_ptr e) {
             try {
                 std::rethrow_exception(e);
             } catch (const std::exception& ex) {
-                std::cerr << "request " << ctx.request_id() << " failed: " << ex.what() << "\n";
+                log.error("handler failed", {{"exception", ex.what()}});
             } catch (...) {
-                std::cerr << "request " << ctx.request_id() << " failed\n";
+                log.error("handler failed");
             }
         };
         http::any_middleware stack =
             opts.bare ? http::any_middleware{http::pipeline<>{}}
-                      : http::any_middleware{make_pipeline(opts, metrics, metric_hooks)};
+                      : http::any_middleware{make_pipeline(opts, metrics, metric_hooks, log)};
         http::server server{ioc.get_executor(), config, std::move(stack),
                             make_routes(metrics, health, opts.trace_test_endpoint)};
         metric_hooks.push_back(http::instrument(metrics, server)); // connections, exceptions

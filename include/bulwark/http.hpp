@@ -4,11 +4,13 @@
 // Umbrella header of bulwark::http: the Boost.Beast middleware layer.
 
 #include <bulwark/asio.hpp>
+#include <bulwark/http/access_log/access_log.hpp>
 #include <bulwark/http/client/client.hpp>
 #include <bulwark/http/client_address.hpp>
 #include <bulwark/http/cors/cors.hpp>
 #include <bulwark/http/health/health_endpoints.hpp>
 #include <bulwark/http/health/http_get_check.hpp>
+#include <bulwark/http/log_context_executor.hpp>
 #include <bulwark/http/message.hpp>
 #include <bulwark/http/metrics/http_metrics.hpp>
 #include <bulwark/http/pipeline.hpp>

@@ -5,6 +5,10 @@
 
 #include <bulwark/core.hpp>
 #include <bulwark/telemetry/log/hmac_sha256.hpp>
+#include <bulwark/telemetry/log/json_formatter.hpp>
+#include <bulwark/telemetry/log/json_logger.hpp>
+#include <bulwark/telemetry/log/log_context.hpp>
+#include <bulwark/telemetry/log/log_field.hpp>
 #include <bulwark/telemetry/metrics/build_info.hpp>
 #include <bulwark/telemetry/metrics/component_metrics.hpp>
 #include <bulwark/telemetry/metrics/metric_names.hpp>

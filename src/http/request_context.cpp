@@ -86,6 +86,31 @@ void request_context::reset(const identity& id) noexcept {
     request_bytes_ = 0;
     response_bytes_ = 0;
     active_series_ = nullptr;
+    log_.request_id.clear();
+    log_.trace_id.clear();
+    log_.span_id.clear();
+    log_.user_id.clear();
+    log_.route.clear();
+    access_.captured = false;
+}
+
+void request_context::sync_log_context() noexcept {
+    try {
+        const auto id = request_id(); // generated here if no middleware set one
+        log_.request_id.assign(id.data(), id.size());
+        if (trace_.valid()) {
+            log_.trace_id = trace_.trace_id.to_hex();
+            log_.span_id = trace_.span_id.to_hex();
+        }
+        // Keep-alive requests come from the same client: format the address once.
+        if (log_.client_ip.empty() || client_ != logged_client_) {
+            log_.client_ip = client_.to_string();
+            logged_client_ = client_;
+        }
+        log_.route.assign(route_.data(), route_.size());
+    } catch (...) {
+        // Out of memory: the lines of this request carry less context, nothing else fails.
+    }
 }
 
 void request_context::release() noexcept {

@@ -4,6 +4,7 @@
 #define BULWARK_SRC_HTTP_SERVER_CORE_HPP
 
 #include <bulwark/http/client_address.hpp>
+#include <bulwark/http/log_context_executor.hpp>
 #include <bulwark/http/request_id/request_id.hpp>
 #include <bulwark/http/server.hpp>
 
@@ -27,6 +28,9 @@ struct live_connection {
     // Touched on the strand only.
     bool idle = true; // waiting for the first byte of a request
     std::function<void()> close_socket;
+    // The log context of the request being served, read by the connection's
+    // log_context_executor before every step of its coroutine (touched on the strand only).
+    std::shared_ptr<log_context_slot> log_slot = std::make_shared<log_context_slot>();
 };
 
 struct listener {

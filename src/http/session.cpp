@@ -1,3 +1,4 @@
+#include <bulwark/http/log_context_executor.hpp>
 #include <bulwark/http/session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -212,6 +213,12 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
 
     beast::flat_buffer buffer;
     request_context ctx;
+    // Every step of this coroutine from here on runs with the request's log context current.
+    live->log_slot->current = &ctx.log_context();
+    struct clear_slot {
+        log_context_slot& s;
+        ~clear_slot() { s.current = nullptr; }
+    } const clear{*live->log_slot};
     const steady_clock_source clock;
     read_deadline deadline{lowest.get_executor(), lowest.socket()};
     std::string head_bytes; // the response header, serialized; its capacity is reused
@@ -265,6 +272,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             id.keep_alive = false;
             ctx.reset(id);
             ctx.set_route("unmatched");
+            ctx.sync_log_context();
             ctx.reject({.status = status, .detail = detail_for(status)}, "session");
             res = ctx.take_response();
             close_after = true;
@@ -278,6 +286,12 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             ctx.reset(id);
             head = req.method() == bh::verb::head;
             const auto match = core->routes.match(ctx, req);
+            // The middlewares set the request id and the trace: the log context follows.
+            const auto header_phase = [&](request_context& c, auto& r) {
+                const auto a = core->pipeline.on_header(c, r);
+                c.sync_log_context();
+                return a;
+            };
             if (ambiguous_framing(req, parser.chunked())) {
                 // RFC 9112 section 6.1: a body framing the server cannot be sure of is refused
                 // and the connection closed, or a proxy in front could be told a different
@@ -285,7 +299,7 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
                 ctx.reject({.status = 400, .detail = detail_for(400)}, "session");
                 res = ctx.take_response();
                 close_after = true;
-            } else if (core->pipeline.on_header(ctx, req) == action::respond) {
+            } else if (header_phase(ctx, req) == action::respond) {
                 res = ctx.take_response();
                 close_after = !parser.is_done();
             } else if (match.matched == nullptr) {
@@ -426,7 +440,10 @@ void start_session(const std::shared_ptr<server::core>& core, tcp::socket socket
                    net::ssl::context* tls,
                    std::list<std::shared_ptr<live_connection>>::iterator registration,
                    graceful_shutdown::work work) {
-    const auto strand = (*registration)->strand;
+    // The coroutine runs on the connection's strand, wrapped so each step makes the current
+    // request's log context current on whichever thread runs it.
+    const auto strand =
+        with_log_context(net::any_io_executor{(*registration)->strand}, (*registration)->log_slot);
     if (tls != nullptr) {
         net::co_spawn(strand,
                       run(core, tls_stream{std::move(socket), *tls}, registration, std::move(work)),

@@ -185,6 +185,21 @@ body_has '"status":500' "500 body"
 if grep -q 'secret\|postgres' "$work/b"; then fail "exception text reached the client"; fi
 grep -q 'simulated failure' "$work/stderr" || fail "exception not reported to the server's log"
 
+# The JSON log on stderr: the handler's error line carries the request's id and route, the
+# access log has one line per request with the query values and credentials redacted.
+fail_line=$(grep '"message":"handler failed"' "$work/stderr" | head -n1)
+[[ -n $fail_line ]] || fail "no JSON line for the handler failure: $(tail -n3 "$work/stderr")"
+grep -q '"route":"/fail"' <<<"$fail_line" || fail "handler failure line lacks the route: $fail_line"
+grep -q '"request_id":"' <<<"$fail_line" || fail "handler failure line lacks the request id: $fail_line"
+request logged -H 'Authorization: Bearer topsecret123456' -H 'Referer: https://ref.example/x' \
+    "$base/echo?user=bob@example.com&page=2"
+access_line=$(grep '"message":"request"' "$work/stderr" | grep '"path":"/echo?' | tail -n1)
+[[ -n $access_line ]] || fail "no access-log line for /echo"
+grep -q '"path":"/echo?user=\[REDACTED\]&page=\[REDACTED\]"' <<<"$access_line" || fail "query values kept: $access_line"
+grep -q '"header.referer":"https://ref.example/x"' <<<"$access_line" || fail "configured header missing: $access_line"
+grep -q '"client_ip":"127.0.0.0/24"' <<<"$access_line" || fail "client address not masked: $access_line"
+if grep -q 'topsecret123456\|bob@example.com' "$work/stderr"; then fail "a credential or address reached the log"; fi
+
 # CORS: the allowed origin gets a preflight answer; another origin a 403.
 request preflight -X OPTIONS -H 'Origin: https://app.example.com' \
     -H 'Access-Control-Request-Method: POST' "$base/echo"

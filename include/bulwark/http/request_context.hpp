@@ -8,6 +8,7 @@
 #include <bulwark/core/trace/traceparent.hpp>
 #include <bulwark/http/message.hpp>
 #include <bulwark/http/problem.hpp>
+#include <bulwark/telemetry/log/log_context.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bulwark::http {
 
@@ -256,6 +258,31 @@ public:
     /// Drops what the context holds for the request (permit, pending response) once it is done.
     BULWARK_HTTP_API void release() noexcept;
 
+    /**
+     * The request's log context: every `telemetry::json_logger` call made while this request
+     * is handled picks it up, on whichever thread the request's coroutine resumes (the
+     * session runs it on `log_context_executor`). The session fills client_ip and route and,
+     * after the header phase, request_id, trace_id and span_id. Handlers set user_id once
+     * they know the user; it is cleared for the next request.
+     */
+    [[nodiscard]] telemetry::log_context& log_context() noexcept { return log_; }
+    [[nodiscard]] const telemetry::log_context& log_context() const noexcept { return log_; }
+    /// Copies the request id, trace and span ids, client address and route into
+    /// log_context(), reusing its strings' capacity. The session calls it after routing and
+    /// again after the header phase.
+    BULWARK_HTTP_API void sync_log_context() noexcept;
+
+    /// What the access-log middleware captures in the header phase for its completion line
+    /// (the target, the User-Agent, the configured headers), kept here because the request is
+    /// gone by then. Capacity is reused across the requests of a connection.
+    struct access_notes {
+        bool captured = false;
+        std::string target;
+        std::string user_agent;
+        std::vector<std::string> headers;
+    };
+    [[nodiscard]] access_notes& access_log_notes() noexcept { return access_; }
+
 private:
     static constexpr std::size_t max_path_params = 8;
 
@@ -289,6 +316,9 @@ private:
     std::uint64_t request_bytes_ = 0;
     std::uint64_t response_bytes_ = 0;
     void* active_series_ = nullptr;
+    telemetry::log_context log_;
+    boost::asio::ip::address logged_client_; // the address log_.client_ip spells
+    access_notes access_;
 };
 
 } // namespace bulwark::http

@@ -132,4 +132,35 @@ void instrument(health_registry_config& config, metrics_registry& registry) {
               });
 }
 
+collect_hook instrument(metrics_registry& registry, const json_logger& logger) {
+    const std::string name{logger.name()};
+    auto& dropped = registry.counter(
+        metric_names::log_messages_dropped_total,
+        "Log lines dropped: the async queue was full, redaction failed, or a sink failed",
+        {"logger", "reason"});
+    auto& redactions = registry.counter(metric_names::redactions_total,
+                                        "Values redacted from log lines", {"logger", "detector"});
+    auto* queue_full = &dropped.with({name, "queue_full"});
+    auto* redaction_failed = &dropped.with({name, "redaction_failed"});
+    auto* sink_error = &dropped.with({name, "sink_error"});
+    std::vector<std::string> detectors;
+    for (std::size_t d = 0; d < logger.redaction().detector_count(); ++d) {
+        detectors.emplace_back(logger.redaction().detector_name(d));
+    }
+    return registry.on_collect([read = logger.stats_reader(), queue_full, redaction_failed,
+                                sink_error, &redactions, name, detectors = std::move(detectors),
+                                last = log_stats{}]() mutable {
+        const auto st = read();
+        queue_full->add(st.dropped_queue_full - last.dropped_queue_full);
+        redaction_failed->add(st.dropped_redaction - last.dropped_redaction);
+        sink_error->add(st.sink_errors - last.sink_errors);
+        for (std::size_t d = 0; d < detectors.size(); ++d) {
+            if (st.redactions[d] != last.redactions[d]) {
+                redactions.with({name, detectors[d]}).add(st.redactions[d] - last.redactions[d]);
+            }
+        }
+        last = st;
+    });
+}
+
 } // namespace bulwark::telemetry

@@ -5,6 +5,7 @@
 #include <bulwark/core/circuit_breaker/circuit_breaker_config.hpp>
 #include <bulwark/core/health/health_registry.hpp>
 #include <bulwark/core/retry/retry_policy.hpp>
+#include <bulwark/telemetry/log/json_logger.hpp>
 #include <bulwark/telemetry/metrics/metrics_registry.hpp>
 
 #include <string_view>
@@ -46,6 +47,16 @@ BULWARK_TELEMETRY_API void instrument(retry_policy_config& config, metrics_regis
  * series: the pending state is the health endpoints' business.
  */
 BULWARK_TELEMETRY_API void instrument(health_registry_config& config, metrics_registry& registry);
+
+/**
+ * bulwark_log_messages_dropped_total{logger, reason} (reason: queue_full, redaction_failed,
+ * sink_error) and bulwark_redactions_total{logger, detector}, copied from the logger's
+ * counters at scrape time: logging itself records nothing twice. Detectors with no redaction
+ * yet have no series. The hook reads the counters through `json_logger::stats_reader()`, so
+ * it may outlive the logger.
+ */
+[[nodiscard]] BULWARK_TELEMETRY_API collect_hook instrument(metrics_registry& registry,
+                                                            const json_logger& logger);
 
 } // namespace bulwark::telemetry
 
