@@ -18,11 +18,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/base_sink.h>
 
 #include <mutex>
 #include <set>
 #include <string>
+#include <support/capture_sink.hpp>
 #include <support/eventually.hpp>
 #include <support/test_client.hpp>
 #include <thread>
@@ -32,38 +32,21 @@ namespace http = bulwark::http;
 namespace net = boost::asio;
 namespace bh = boost::beast::http;
 namespace json = boost::json;
+using bulwark::test::capture_sink;
 using bulwark::test::eventually;
 using bulwark::test::raw_client;
 using bulwark::test::test_server;
 
 namespace {
 
-class capture_sink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
-    std::vector<json::object> objects() {
-        std::lock_guard lock{mutex_};
-        std::vector<json::object> out;
-        for (const auto& l : lines_) {
-            out.push_back(json::parse(l).as_object());
-        }
-        return out;
+// Every line the sink kept, parsed.
+std::vector<json::object> objects(bulwark::test::capture_sink& sink) {
+    std::vector<json::object> out;
+    for (const auto& l : sink.lines()) {
+        out.push_back(json::parse(l).as_object());
     }
-    std::size_t size() {
-        std::lock_guard lock{mutex_};
-        return lines_.size();
-    }
-
-protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        spdlog::memory_buf_t buf;
-        formatter_->format(msg, buf);
-        lines_.emplace_back(buf.data(), buf.size());
-    }
-    void flush_() override {}
-
-private:
-    std::vector<std::string> lines_;
-};
+    return out;
+}
 
 http::response text(const http::request_context& ctx, unsigned status, std::string body) {
     http::response res{static_cast<bh::status>(status), ctx.http_version()};
@@ -150,7 +133,7 @@ TEST_CASE("a handler's log lines carry the request's context before and after co
     REQUIRE(res->result_int() == 200);
     const std::string request_id{(*res)["X-Request-Id"]};
     REQUIRE_FALSE(request_id.empty());
-    const auto lines = sink->objects();
+    const auto lines = objects(*sink);
     REQUIRE(lines.size() == 2);
     for (const auto& o : lines) {
         CHECK(o.at("request_id") == request_id.c_str());
@@ -189,7 +172,7 @@ TEST_CASE("access_log: one line per request with the documented members", "[log]
     REQUIRE(c.request("GET /missing/bob@example.com HTTP/1.1\r\nHost: t\r\n\r\n")->result_int() ==
             404);
     REQUIRE(eventually([&] { return sink->size() == 3; }));
-    const auto lines = sink->objects();
+    const auto lines = objects(*sink);
     const auto& ok = lines[0];
     CHECK(ok.at("level") == "info");
     CHECK(ok.at("message") == "request");
@@ -252,7 +235,7 @@ TEST_CASE("access_log: client address modes and deterministic sampling of succes
     run({.client_ip = http::client_ip_mode::full}, 1, 0);
     run({.client_ip = http::client_ip_mode::omit}, 1, 0);
     run({.client_ip = http::client_ip_mode::prefix, .ipv4_prefix_bits = 8}, 1, 0);
-    const auto lines = sink->objects();
+    const auto lines = objects(*sink);
     REQUIRE(lines.size() == before + 3);
     CHECK(lines[before].at("client_ip") == "127.0.0.1");
     CHECK_FALSE(lines[before + 1].contains("client_ip"));

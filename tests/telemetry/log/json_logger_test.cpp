@@ -10,7 +10,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <condition_variable>
@@ -19,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <support/capture_sink.hpp>
 #include <support/metrics_text.hpp>
 #include <thread>
 #include <vector>
@@ -28,59 +28,9 @@ using bulwark::telemetry::json_logger;
 using bulwark::telemetry::json_logger_config;
 using bulwark::telemetry::log_context;
 using bulwark::telemetry::log_level;
+using bulwark::test::capture_sink;
 
 namespace {
-
-// Keeps every line a sink receives.
-class capture_sink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
-    std::vector<std::string> lines() {
-        std::lock_guard lock{mutex_};
-        return lines_;
-    }
-
-    // While closed, the sink blocks inside its first write: the async worker is then stuck
-    // and the queue fills.
-    void close_gate() {
-        std::lock_guard lock{gate_mutex_};
-        open_ = false;
-    }
-    void open_gate() {
-        {
-            std::lock_guard lock{gate_mutex_};
-            open_ = true;
-        }
-        gate_.notify_all();
-    }
-    void wait_until_blocked() {
-        std::unique_lock lock{gate_mutex_};
-        blocked_cv_.wait(lock, [this] { return blocked_; });
-    }
-
-protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        {
-            std::unique_lock lock{gate_mutex_};
-            if (!open_) {
-                blocked_ = true;
-                blocked_cv_.notify_all();
-                gate_.wait(lock, [this] { return open_; });
-            }
-        }
-        spdlog::memory_buf_t buf;
-        formatter_->format(msg, buf);
-        lines_.emplace_back(buf.data(), buf.size());
-    }
-    void flush_() override {}
-
-private:
-    std::vector<std::string> lines_;
-    std::mutex gate_mutex_;
-    std::condition_variable gate_;
-    std::condition_variable blocked_cv_;
-    bool open_ = true;
-    bool blocked_ = false;
-};
 
 json::object parse_line(const std::string& line) {
     REQUIRE(!line.empty());
