@@ -94,13 +94,28 @@ void request_context::reset(const identity& id) noexcept {
     access_.captured = false;
 }
 
+namespace {
+
+// Lower-case hex into `out`, reusing its capacity (to_hex() would allocate per request).
+template <std::size_t N>
+void assign_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    out.resize(2 * N);
+    for (std::size_t i = 0; i < N; ++i) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 0xF];
+    }
+}
+
+} // namespace
+
 void request_context::sync_log_context() noexcept {
     try {
         const auto id = request_id(); // generated here if no middleware set one
         log_.request_id.assign(id.data(), id.size());
         if (trace_.valid()) {
-            log_.trace_id = trace_.trace_id.to_hex();
-            log_.span_id = trace_.span_id.to_hex();
+            assign_hex(log_.trace_id, trace_.trace_id.bytes);
+            assign_hex(log_.span_id, trace_.span_id.bytes);
         }
         // Keep-alive requests come from the same client: format the address once.
         if (log_.client_ip.empty() || client_ != logged_client_) {
