@@ -36,6 +36,11 @@ enum : std::uint8_t {
     t_custom = 64 // the first byte of a custom detector's prefix
 };
 
+// How a replacement is wrapped: an unquoted JSON value becomes a string again.
+constexpr std::uint8_t quote_none = 0;
+constexpr std::uint8_t quote_plain = 1;   // "…"
+constexpr std::uint8_t quote_escaped = 2; // \"…\" (JSON inside a JSON string)
+
 constexpr bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
 }
@@ -445,7 +450,7 @@ struct redactor_state {
     }
 
     void append_replacement(std::string& out, std::size_t det, std::string_view text,
-                            bool quote) const;
+                            std::uint8_t quote) const;
 };
 
 } // namespace detail
@@ -553,10 +558,10 @@ private:
         return i;
     }
 
-    std::size_t emit(std::size_t b, std::size_t e, detector d, bool quote = false) {
+    std::size_t emit(std::size_t b, std::size_t e, detector d, std::uint8_t quote = quote_none) {
         return emit_index(b, e, static_cast<std::size_t>(d), quote);
     }
-    std::size_t emit_index(std::size_t b, std::size_t e, std::size_t det, bool quote) {
+    std::size_t emit_index(std::size_t b, std::size_t e, std::size_t det, std::uint8_t quote) {
         if (!m_.allowed(std::string_view{s_ + b, e - b}, det)) {
             sink_(b, e, det, quote);
         }
@@ -573,6 +578,7 @@ private:
         std::size_t groups = 0;
         std::size_t digits = 0;
         char sep = 0;
+        bool cut = false; // the run ended at another separator or the group cap
         std::array<std::uint8_t, 8> len;
         std::array<std::size_t, 8> pos;
         std::array<char, 40> buf;
@@ -606,8 +612,8 @@ private:
             if (is_word(next)) {
                 return skip_word(j);
             }
-            if (j - i < 13 || next == ':') {
-                return j;
+            if (j - i < 13) {
+                return j; // IPv6 that starts with digits is found from the ':' that follows
             }
         }
         return classify_run(i);
@@ -617,37 +623,50 @@ private:
         digit_run r;
         std::size_t j = i;
         for (;;) {
-            r.pos[r.groups] = j;
             const std::size_t g = j;
             while (j < n_ && is_digit(s_[j])) {
-                if (r.digits < r.buf.size()) {
-                    r.buf[r.digits] = s_[j];
-                }
-                ++r.digits;
                 ++j;
             }
-            r.len[r.groups] = static_cast<std::uint8_t>(std::min<std::size_t>(j - g, 255));
+            const std::size_t len = j - g;
+            if (r.digits + len > r.buf.size()) {
+                if (r.groups == 0) {
+                    return end_boundary(j) ? j : skip_word(j); // too long for any detector
+                }
+                // The groups so far are a run of their own; this one starts the next.
+                j = r.pos[r.groups - 1] + r.len[r.groups - 1];
+                r.cut = true;
+                break;
+            }
+            std::copy(s_ + g, s_ + j, r.buf.data() + r.digits);
+            r.digits += len;
+            r.pos[r.groups] = g;
+            r.len[r.groups] = static_cast<std::uint8_t>(len);
             ++r.groups;
-            if (r.groups == r.len.size() || j + 1 >= n_) {
+            if (j + 1 >= n_) {
                 break;
             }
             const char c = s_[j];
-            if ((c == ' ' || c == '-' || c == '.') && (r.sep == 0 || r.sep == c) &&
-                is_digit(s_[j + 1])) {
+            const bool more = (c == ' ' || c == '-' || c == '.') && is_digit(s_[j + 1]);
+            if (more && (r.sep == 0 || r.sep == c) && r.groups < r.len.size()) {
                 r.sep = c;
                 ++j;
                 continue;
             }
+            // Another separator ("200 415-555-2671") or the group cap: the last group may
+            // begin what follows, so a failed run resumes there (see resume()).
+            r.cut = more;
             break;
         }
         r.end = j;
         if (j < n_ && is_word(s_[j])) {
             return skip_word(j);
         }
-        if (r.digits > r.buf.size()) {
-            return j;
-        }
         return classify(i, r);
+    }
+
+    // Where the scan goes on after a run that matched nothing.
+    [[nodiscard]] static std::size_t resume(const digit_run& r) noexcept {
+        return r.cut && r.groups > 1 ? r.pos[r.groups - 1] : r.end;
     }
 
     [[nodiscard]] std::string_view digits(const digit_run& r, std::size_t from,
@@ -665,7 +684,7 @@ private:
             if (r.groups == 3 && nanp(r) && m_.on(detector::phone)) {
                 return emit(i, r.end, detector::phone);
             }
-            return r.end;
+            return resume(r);
         }
         if (r.sep == '-' && r.groups == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4 &&
             m_.on(detector::ssn) && ssn_valid(all)) {
@@ -676,7 +695,7 @@ private:
             return emit(i, r.end, detector::phone);
         }
         if (!m_.on(detector::card)) {
-            return r.end;
+            return resume(r);
         }
         if (card_shape(g.data(), r.groups) && card_digits(all)) {
             return emit(i, r.end, detector::card);
@@ -699,7 +718,7 @@ private:
                 skipped += g[a];
             }
         }
-        return r.end;
+        return resume(r);
     }
 
     // North American numbers: 3-3-4 with area and exchange codes starting 2-9.
@@ -975,11 +994,30 @@ private:
         if (v >= n_) {
             return none;
         }
-        // Quoted values: "…", '…', and \"…\" inside an escaped JSON string.
-        if (escaped && s_[v] == '\\' && v + 1 < n_ && s_[v + 1] == '"') {
+        // \"…\": a value quoted inside a JSON string (the key may or may not be quoted the
+        // same way). It ends at a quote escaped once; "\\\"" (three backslashes) is a quote
+        // inside the value.
+        if (s_[v] == '\\' && v + 1 < n_ && s_[v + 1] == '"') {
+            if (already_redacted(v + 2)) {
+                return none;
+            }
             std::size_t e = v + 2;
-            while (e < n_ && !(s_[e] == '\\' && e + 1 < n_ && s_[e + 1] == '"')) {
-                e += s_[e] == '\\' ? 2 : 1;
+            while (e < n_) {
+                if (s_[e] != '\\') {
+                    ++e;
+                    continue;
+                }
+                std::size_t k = 0;
+                while (e + k < n_ && s_[e + k] == '\\') {
+                    ++k;
+                }
+                if (e + k < n_ && s_[e + k] == '"') {
+                    if (k == 1) {
+                        break;
+                    }
+                    ++k; // an escaped quote inside the value
+                }
+                e += k;
             }
             e = std::min(e, n_);
             return e > v + 2 ? emit(v + 2, e, detector::secret) : none;
@@ -1014,6 +1052,11 @@ private:
         while (e < n_ && !is_value_delim(s_[e])) {
             ++e;
         }
+        // password=abc\" inside a JSON string: the backslash escapes the closing quote and
+        // stays, or the JSON around the line breaks.
+        if (e < n_ && s_[e] == '"' && e > v && s_[e - 1] == '\\') {
+            --e;
+        }
         if (e == v) {
             return none;
         }
@@ -1035,8 +1078,11 @@ private:
             }
             return emit(v2, e2, detector::secret);
         }
-        // An unquoted JSON value is quoted again so the line stays JSON.
-        return emit(v, e, detector::secret, quoted_key && s_[i] == ':');
+        // An unquoted JSON value is quoted again so the line stays JSON: with \" when the
+        // JSON is itself inside a JSON string.
+        const std::uint8_t quote =
+            quoted_key && s_[i] == ':' ? (escaped ? quote_escaped : quote_plain) : quote_none;
+        return emit(v, e, detector::secret, quote);
     }
 
     [[nodiscard]] bool already_redacted(std::size_t v) const noexcept {
@@ -1125,7 +1171,7 @@ private:
             if (d.validator && !d.validator(std::string_view{s_ + i, j - i})) {
                 continue;
             }
-            return emit_index(i, j, builtin_detector_count + idx, false);
+            return emit_index(i, j, builtin_detector_count + idx, quote_none);
         }
         return none;
     }
@@ -1165,11 +1211,12 @@ std::string_view last_four(std::string_view text, bool alnum, std::array<char, 4
 } // namespace
 
 void detail::redactor_state::append_replacement(std::string& out, std::size_t det,
-                                                std::string_view text, bool quote) const {
+                                                std::string_view text, std::uint8_t quote) const {
     const std::string_view label = name(det);
-    if (quote) {
-        out += '"';
-    }
+    const std::string_view quote_text = quote == quote_escaped ? "\\\""
+                                        : quote == quote_plain ? "\""
+                                                               : "";
+    out += quote_text;
     const redact_mode mode = modes[det];
     bool done = false;
     if (mode == redact_mode::pseudonymize) {
@@ -1259,9 +1306,7 @@ void detail::redactor_state::append_replacement(std::string& out, std::size_t de
     if (!done) {
         out.append("[REDACTED:").append(label).append(1, ']');
     }
-    if (quote) {
-        out += '"';
-    }
+    out += quote_text;
 }
 
 namespace {
@@ -1274,7 +1319,7 @@ struct replace_sink {
     std::size_t copied = 0;
     bool started = false;
 
-    void operator()(std::size_t b, std::size_t e, std::size_t det, bool quote) {
+    void operator()(std::size_t b, std::size_t e, std::size_t det, std::uint8_t quote) {
         if (!started) {
             out.clear();
             out.reserve(in.size() + 64);
@@ -1292,7 +1337,7 @@ struct replace_sink {
 struct find_sink {
     std::vector<redaction_match>& matches;
 
-    void operator()(std::size_t b, std::size_t e, std::size_t det, bool /*quote*/) {
+    void operator()(std::size_t b, std::size_t e, std::size_t det, std::uint8_t /*quote*/) {
         matches.push_back({b, e, det});
     }
 };

@@ -432,3 +432,36 @@ TEST_CASE("the examples of docs/redaction.md", "[redact][docs]") {
             " paid [REDACTED:card:1111] from [REDACTED:ipv4:203.0.113.0/24] otp=[REDACTED:secret] "
             "support@example.com") != std::string::npos);
 }
+
+TEST_CASE("digit runs: a card before ':', long runs, and a run cut by another separator",
+          "[redact]") {
+    const auto& r = defaults();
+    CHECK(redact(r, "charge failed for 4111111111111111: declined") ==
+          "charge failed for [REDACTED:card]: declined");
+    // More than eight groups and more digits than one candidate holds: each card is found.
+    CHECK(redact(r, "cards 4111 1111 1111 1111 5555 5555 5555 4444 4242 4242 4242 4242 end") ==
+          "cards [REDACTED:card] [REDACTED:card] [REDACTED:card] end");
+    CHECK(redact(r, "ids 4111111111111111 1700000000000 1700000000001 end") ==
+          "ids [REDACTED:card] 1700000000000 1700000000001 end");
+    // The first number belongs to the text before; the value after it is still found.
+    CHECK(redact(r, "200 4111-1111-1111-1111") == "200 [REDACTED:card]");
+    CHECK(redact(r, "200 123-45-6789") == "200 [REDACTED:ssn]");
+    CHECK(redact(r, "1 415-555-2671") == "1 [REDACTED:phone]");
+    CHECK(redact(r, "v 10.0.0.1 4111111111111111") == "v [REDACTED:ipv4] [REDACTED:card]");
+}
+
+TEST_CASE("secrets inside JSON strings keep the outer JSON intact", "[redact]") {
+    const auto& r = defaults();
+    // A logfmt line carried as a JSON string value.
+    CHECK(redact(r, R"({"message":"login password=\"hunter2\""})") ==
+          R"({"message":"login password=\"[REDACTED:secret]\""})");
+    // A quote inside the password of JSON inside JSON: escaped three times, still the value.
+    CHECK(redact(r, R"({"m":"{\"password\":\"a\\\"b\"}"})") ==
+          R"({"m":"{\"password\":\"[REDACTED:secret]\"}"})");
+    // An unquoted value in escaped JSON is quoted the escaped way.
+    CHECK(redact(r, R"({"m":"{\"pin_token\":123}"})") ==
+          R"({"m":"{\"pin_token\":\"[REDACTED:secret]\"}"})");
+    // The backslash that escapes the closing quote is not part of the value.
+    CHECK(redact(r, R"({"m":"x password=abc\" y"})") ==
+          R"({"m":"x password=[REDACTED:secret]\" y"})");
+}
