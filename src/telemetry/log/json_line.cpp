@@ -134,7 +134,11 @@ bool build_json_line(std::string& out, std::string& scratch, const line_parts& p
             append_key(out, key);
             return append_value(out, scratch, v, r, max_value_bytes, counts);
         };
-        plain("request_id", c->request_id);
+        // An accepted incoming request id is the client's text: redacted like the client's
+        // address and user id. Trace and span ids are validated hex.
+        if (!redacted("request_id", c->request_id)) {
+            return false;
+        }
         plain("trace_id", c->trace_id);
         plain("span_id", c->span_id);
         if (!redacted("client_ip", c->client_ip) || !redacted("user_id", c->user_id)) {

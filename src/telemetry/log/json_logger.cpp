@@ -78,11 +78,34 @@ std::error_code validate(const json_logger_config& c, config_issue* issue) noexc
         return invalid_config(issue, "json_logger_config.max_value_bytes", "must be at least 64");
     }
     if (const auto ec = validate(c.redaction, issue)) {
-        if (issue != nullptr && issue->field.starts_with("redactor_config.")) {
-            // The field as the user spells it in this config.
-            static thread_local std::string field;
-            field = "json_logger_config.redaction." + std::string{issue->field.substr(16)};
-            issue->field = field;
+        if (issue != nullptr) {
+            // The field as the user spells it in this config (static strings, as config_issue
+            // requires).
+            static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> names = {
+                {
+                    {"redactor_config.pseudonymizer", "json_logger_config.redaction.pseudonymizer"},
+                    {"redactor_config.extra_secret_keys",
+                     "json_logger_config.redaction.extra_secret_keys"},
+                    {"redactor_config.allowlist", "json_logger_config.redaction.allowlist"},
+                    {"redactor_config.custom", "json_logger_config.redaction.custom"},
+                    {"redactor_config.custom.name", "json_logger_config.redaction.custom.name"},
+                    {"redactor_config.custom.prefix", "json_logger_config.redaction.custom.prefix"},
+                    {"redactor_config.custom.body_chars",
+                     "json_logger_config.redaction.custom.body_chars"},
+                    {"redactor_config.custom.max_length",
+                     "json_logger_config.redaction.custom.max_length"},
+                    {"redactor_config.pseudonym_hex_chars",
+                     "json_logger_config.redaction.pseudonym_hex_chars"},
+                    {"redactor_config.ipv4_prefix_bits",
+                     "json_logger_config.redaction.ipv4_prefix_bits"},
+                    {"redactor_config.ipv6_prefix_bits",
+                     "json_logger_config.redaction.ipv6_prefix_bits"},
+                }};
+            for (const auto& [from, to] : names) {
+                if (issue->field == from) {
+                    issue->field = to;
+                }
+            }
         }
         return ec;
     }
@@ -140,14 +163,21 @@ struct logger_state {
     }
 
     // Builds the line for the given parts into `out`; false when it must be dropped.
-    bool build(std::string& out, std::string& scratch, const detail::line_parts& parts) noexcept {
-        // Counted per thread and moved to the shared counters only when something was
-        // redacted: a clean line touches no shared cache line.
-        thread_local redaction_counts counts;
+    // `counts` is the caller's per-thread tally (all zero on entry and on return): moved to
+    // the shared counters only when something was redacted, so a clean line touches no shared
+    // cache line.
+    bool build(std::string& out, std::string& scratch, const detail::line_parts& parts,
+               redaction_counts& counts) noexcept {
         try {
             const bool ok =
                 detail::build_json_line(out, scratch, parts, config.redact ? &redaction : nullptr,
                                         config.max_value_bytes, counts);
+            if (!ok) {
+                // A dropped line hid nothing from any reader: only written lines count.
+                counts = redaction_counts{};
+                dropped_redaction.fetch_add(1, std::memory_order_relaxed);
+                return false;
+            }
             if (counts.total() != 0) {
                 for (std::size_t i = 0; i < counts.by_detector.size(); ++i) {
                     if (counts.by_detector[i] != 0) {
@@ -156,13 +186,11 @@ struct logger_state {
                     }
                 }
             }
-            if (!ok) {
-                dropped_redaction.fetch_add(1, std::memory_order_relaxed);
-                return false;
-            }
             return true;
         } catch (...) {
-            // Out of memory while building: the line cannot be written safely.
+            // Out of memory while building: the line cannot be written safely. What this line
+            // counted must not be added to the next line's logger.
+            counts = redaction_counts{};
             dropped_redaction.fetch_add(1, std::memory_order_relaxed);
             return false;
         }
@@ -319,54 +347,65 @@ void json_logger::log(const log_context* context, log_level level, std::string_v
     auto& s = *state_;
     const auto now = std::chrono::system_clock::now();
     const detail::line_parts parts{now, level, s.config.name, message, context, fields};
-    if (s.config.queue_capacity == 0) {
-        // Synchronous: per-thread buffers, so a steady stream of calls allocates nothing.
-        thread_local std::string line;
-        thread_local std::string scratch;
-        line.clear();
-        if (s.build(line, scratch, parts)) {
-            s.write(now, level, line);
-        }
-        if (line.capacity() > 65536) {
-            std::string{}.swap(line); // one huge line does not pin its buffer forever
-            std::string{}.swap(scratch);
-        }
-        s.report_drops(now);
-        return;
-    }
-    // Async: format and redact here, then hand over a copy in a recycled buffer.
-    thread_local std::string line;
-    thread_local std::string scratch;
+    // Per-thread buffers, so a steady stream of calls allocates nothing. A call made while
+    // another is running on this thread (a sink, a validator or a keyed hash that logs) gets
+    // its own, or it would overwrite the line the outer call is writing.
+    thread_local int depth = 0;
+    thread_local std::string tl_line;
+    thread_local std::string tl_scratch;
+    thread_local redaction_counts tl_counts;
+    const bool nested = depth > 0;
+    ++depth;
+    struct leave {
+        int& d;
+        ~leave() { --d; }
+    } const guard{depth};
+    std::string own_line;
+    std::string own_scratch;
+    redaction_counts own_counts;
+    std::string& line = nested ? own_line : tl_line;
+    std::string& scratch = nested ? own_scratch : tl_scratch;
+    redaction_counts& counts = nested ? own_counts : tl_counts;
     line.clear();
-    if (!s.build(line, scratch, parts)) {
+    if (!s.build(line, scratch, parts, counts)) {
+        if (s.config.queue_capacity == 0) {
+            s.report_drops(now); // async drops are reported by the worker, the only writer
+        }
         return;
     }
-    bool signal = false;
-    try {
-        const std::lock_guard lock{s.mutex};
-        if (s.queue.size() >= s.config.queue_capacity) {
+    if (s.config.queue_capacity == 0) {
+        s.write(now, level, line);
+    } else {
+        // Async: hand over a copy in a recycled buffer.
+        bool signal = false;
+        try {
+            const std::lock_guard lock{s.mutex};
+            if (s.queue.size() >= s.config.queue_capacity) {
+                s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                std::string copy;
+                if (!s.spare.empty()) {
+                    copy = std::move(s.spare.back());
+                    s.spare.pop_back();
+                }
+                copy.assign(line);
+                s.queue.emplace_back(level, std::move(copy));
+                ++s.enqueued;
+                signal = s.asleep || s.queue.size() >= s.config.queue_capacity / 2;
+            }
+        } catch (...) {
             s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-            return;
         }
-        std::string copy;
-        if (!s.spare.empty()) {
-            copy = std::move(s.spare.back());
-            s.spare.pop_back();
+        if (signal) {
+            s.wake.notify_one();
         }
-        copy.assign(line);
-        s.queue.emplace_back(level, std::move(copy));
-        ++s.enqueued;
-        signal = s.asleep || s.queue.size() >= s.config.queue_capacity / 2;
-    } catch (...) {
-        s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
-    if (signal) {
-        s.wake.notify_one();
     }
     if (line.capacity() > 65536) {
-        std::string{}.swap(line);
+        std::string{}.swap(line); // one huge line does not pin its buffer forever
         std::string{}.swap(scratch);
+    }
+    if (s.config.queue_capacity == 0) {
+        s.report_drops(now); // async drops are reported by the worker
     }
 }
 

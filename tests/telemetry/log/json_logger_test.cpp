@@ -171,6 +171,52 @@ TEST_CASE("a line whose redaction fails is dropped, counted and reported", "[log
     CHECK(log.stats().dropped() == 2);
 }
 
+TEST_CASE("a dropped line's redaction counts are not added to the next line", "[log]") {
+    fixture f;
+    auto log = f.make({.redaction = {.modes = {.email = bulwark::redact_mode::pseudonymize},
+                                     .pseudonymizer = std::make_shared<throwing_mac>()},
+                       .drop_report_interval = std::chrono::hours{1}});
+    // The address is masked (and counted) before the e-mail's keyed hash throws.
+    log.info("from 203.0.113.9 user bob@example.com");
+    CHECK(log.stats().dropped_redaction == 1);
+    CHECK(log.stats().redactions[static_cast<std::size_t>(bulwark::detector::ipv4)] == 0);
+    log.info("from 198.51.100.7");
+    CHECK(log.stats().redactions[static_cast<std::size_t>(bulwark::detector::ipv4)] == 1);
+}
+
+namespace {
+// A keyed hash that logs through the logger that called it: a nested call on the same thread.
+class logging_mac final : public bulwark::keyed_hash {
+public:
+    json_logger* log = nullptr;
+    [[nodiscard]] std::array<std::uint8_t, 32> digest(std::string_view) const override {
+        log->info("inner line with a much longer message than the outer one has got so far",
+                  {{"inner", 1}});
+        return std::array<std::uint8_t, 32>{0xab};
+    }
+};
+} // namespace
+
+TEST_CASE("a log call made while another is formatting on the same thread: both lines whole",
+          "[log]") {
+    fixture f;
+    auto mac = std::make_shared<logging_mac>();
+    auto log = f.make({.redaction = {.modes = {.email = bulwark::redact_mode::pseudonymize},
+                                     .pseudonymizer = mac}});
+    mac->log = &log;
+    log.info("outer", {{"a", "x"}, {"user", "bob@example.com"}, {"b", "y"}});
+    const auto lines = f.sink->lines();
+    REQUIRE(lines.size() == 2);
+    const auto inner = parse_line(lines[0]); // written first, from inside the outer call
+    CHECK(inner.at("inner").as_int64() == 1);
+    const auto outer = parse_line(lines[1]);
+    CHECK(outer.at("message") == "outer");
+    CHECK(outer.at("a") == "x");
+    CHECK(outer.at("b") == "y");
+    CHECK(json::value_to<std::string>(outer.at("user")).starts_with("[HMAC:email:ab"));
+    CHECK_FALSE(outer.contains("inner"));
+}
+
 TEST_CASE("the request context: scoped per thread, nested, redacted where personal", "[log]") {
     fixture f;
     auto log = f.make();

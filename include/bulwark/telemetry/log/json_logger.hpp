@@ -80,7 +80,7 @@ struct log_stats {
     std::uint64_t dropped_redaction = 0;  ///< lines dropped because redaction failed
     std::uint64_t sink_errors = 0;        ///< lines a sink refused (it threw, e.g. disk full)
     std::array<std::uint64_t, max_redaction_detectors>
-        redactions{}; ///< values redacted, by detector
+        redactions{}; ///< values redacted in lines that were written, by detector
 
     [[nodiscard]] std::uint64_t dropped() const noexcept {
         return dropped_queue_full + dropped_redaction;
