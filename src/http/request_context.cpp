@@ -111,8 +111,9 @@ void assign_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
 
 void request_context::sync_log_context() noexcept {
     try {
-        const auto id = request_id(); // generated here if no middleware set one
-        log_.request_id.assign(id.data(), id.size());
+        // Not request_id(): that would make an id before the request_id middleware could
+        // accept the client's.
+        log_.request_id.assign(request_id_.data(), request_id_size_);
         if (trace_.valid()) {
             assign_hex(log_.trace_id, trace_.trace_id.bytes);
             assign_hex(log_.span_id, trace_.span_id.bytes);

@@ -272,8 +272,8 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             id.keep_alive = false;
             ctx.reset(id);
             ctx.set_route("unmatched");
-            ctx.sync_log_context();
             ctx.reject({.status = status, .detail = detail_for(status)}, "session");
+            ctx.sync_log_context();
             res = ctx.take_response();
             close_after = true;
         } else {
@@ -286,9 +286,12 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             ctx.reset(id);
             head = req.method() == bh::verb::head;
             const auto match = core->routes.match(ctx, req);
-            // The middlewares set the request id and the trace: the log context follows.
+            ctx.sync_log_context(); // this request's client and route, for the header phase
+            // The middlewares accept or make the request id and set the trace: the log
+            // context follows (the id is made here if none did, after they had their chance).
             const auto header_phase = [&](request_context& c, auto& r) {
                 const auto a = core->pipeline.on_header(c, r);
+                (void)c.request_id();
                 c.sync_log_context();
                 return a;
             };

@@ -267,9 +267,9 @@ public:
      */
     [[nodiscard]] telemetry::log_context& log_context() noexcept { return log_; }
     [[nodiscard]] const telemetry::log_context& log_context() const noexcept { return log_; }
-    /// Copies the request id, trace and span ids, client address and route into
-    /// log_context(), reusing its strings' capacity. The session calls it after routing and
-    /// again after the header phase.
+    /// Copies the request id (if one is set yet), trace and span ids, client address and route
+    /// into log_context(), reusing its strings' capacity. The session calls it after routing
+    /// and again after the header phase, once it has made sure the request has an id.
     BULWARK_HTTP_API void sync_log_context() noexcept;
 
     /// What the access-log middleware captures in the header phase for its completion line

@@ -50,16 +50,12 @@ struct access_log_config {
     /// More headers that must never be logged (besides the five above). Default: none.
     std::vector<std::string> never_logged_headers = {};
 
-    /// The longest target kept in `path`, in bytes (cut at a UTF-8 boundary). Default 2048;
-    /// at least 16.
-    std::size_t max_target_bytes = 2048;
-
     /// The `message` member of every line. Default "request".
     std::string message = "request";
 };
 
-/// Checks `c`: sample rate in [0, 1], prefixes, max_target_bytes, non-empty header names,
-/// no never-logged header in `headers`.
+/// Checks `c`: sample rate in [0, 1], prefixes, a message, non-empty header names, no
+/// never-logged header in `headers`.
 [[nodiscard]] BULWARK_HTTP_API std::error_code validate(const access_log_config& c,
                                                         config_issue* issue = nullptr) noexcept;
 
