@@ -217,6 +217,63 @@ struct logger_state {
 
     // Writes a warning line when lines were dropped since the last report and the interval
     // has passed. One caller wins the report; the others go on.
+    // Builds, redacts and writes (or enqueues) one line with the given buffers.
+    void emit(const detail::line_parts& parts, std::string& line, std::string& scratch,
+              redaction_counts& counts) noexcept {
+        line.clear();
+        if (!build(line, scratch, parts, counts)) {
+            if (config.queue_capacity == 0) {
+                report_drops(parts.time); // async drops are reported by the worker, the only writer
+            }
+            return;
+        }
+        if (config.queue_capacity == 0) {
+            write(parts.time, parts.level, line);
+        } else {
+            enqueue(parts.level, line);
+        }
+        if (line.capacity() > 65536) {
+            std::string{}.swap(line); // one huge line does not pin its buffer forever
+            std::string{}.swap(scratch);
+        }
+        if (config.queue_capacity == 0) {
+            report_drops(parts.time);
+        }
+    }
+
+    [[gnu::noinline]] void emit_nested(const detail::line_parts& parts) noexcept {
+        std::string line;
+        std::string scratch;
+        redaction_counts counts;
+        emit(parts, line, scratch, counts);
+    }
+
+    // Async: hands over a copy of the line in a recycled buffer.
+    void enqueue(log_level level, const std::string& line) noexcept {
+        bool signal = false;
+        try {
+            const std::lock_guard lock{mutex};
+            if (queue.size() >= config.queue_capacity) {
+                dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                std::string copy;
+                if (!spare.empty()) {
+                    copy = std::move(spare.back());
+                    spare.pop_back();
+                }
+                copy.assign(line);
+                queue.emplace_back(level, std::move(copy));
+                ++enqueued;
+                signal = asleep || queue.size() >= config.queue_capacity / 2;
+            }
+        } catch (...) {
+            dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (signal) {
+            wake.notify_one();
+        }
+    }
+
     void report_drops(std::chrono::system_clock::time_point now) noexcept {
         const std::uint64_t total = dropped_queue_full.load(std::memory_order_relaxed) +
                                     dropped_redaction.load(std::memory_order_relaxed);
@@ -350,63 +407,20 @@ void json_logger::log(const log_context* context, log_level level, std::string_v
     // Per-thread buffers, so a steady stream of calls allocates nothing. A call made while
     // another is running on this thread (a sink, a validator or a keyed hash that logs) gets
     // its own, or it would overwrite the line the outer call is writing.
-    thread_local int depth = 0;
-    thread_local std::string tl_line;
-    thread_local std::string tl_scratch;
-    thread_local redaction_counts tl_counts;
-    const bool nested = depth > 0;
-    ++depth;
-    struct leave {
-        int& d;
-        ~leave() { --d; }
-    } const guard{depth};
-    std::string own_line;
-    std::string own_scratch;
-    redaction_counts own_counts;
-    std::string& line = nested ? own_line : tl_line;
-    std::string& scratch = nested ? own_scratch : tl_scratch;
-    redaction_counts& counts = nested ? own_counts : tl_counts;
-    line.clear();
-    if (!s.build(line, scratch, parts, counts)) {
-        if (s.config.queue_capacity == 0) {
-            s.report_drops(now); // async drops are reported by the worker, the only writer
-        }
+    struct buffers {
+        bool busy = false;
+        std::string line;
+        std::string scratch;
+        redaction_counts counts;
+    };
+    thread_local buffers tl;
+    if (tl.busy) [[unlikely]] {
+        s.emit_nested(parts);
         return;
     }
-    if (s.config.queue_capacity == 0) {
-        s.write(now, level, line);
-    } else {
-        // Async: hand over a copy in a recycled buffer.
-        bool signal = false;
-        try {
-            const std::lock_guard lock{s.mutex};
-            if (s.queue.size() >= s.config.queue_capacity) {
-                s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-            } else {
-                std::string copy;
-                if (!s.spare.empty()) {
-                    copy = std::move(s.spare.back());
-                    s.spare.pop_back();
-                }
-                copy.assign(line);
-                s.queue.emplace_back(level, std::move(copy));
-                ++s.enqueued;
-                signal = s.asleep || s.queue.size() >= s.config.queue_capacity / 2;
-            }
-        } catch (...) {
-            s.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-        }
-        if (signal) {
-            s.wake.notify_one();
-        }
-    }
-    if (line.capacity() > 65536) {
-        std::string{}.swap(line); // one huge line does not pin its buffer forever
-        std::string{}.swap(scratch);
-    }
-    if (s.config.queue_capacity == 0) {
-        s.report_drops(now); // async drops are reported by the worker
-    }
+    tl.busy = true;
+    s.emit(parts, tl.line, tl.scratch, tl.counts);
+    tl.busy = false;
 }
 
 void json_logger::flush() {
