@@ -51,3 +51,38 @@ TEST_CASE("appends to what the buffer holds", "[json]") {
     out.push_back('}');
     CHECK(out == R"({"k":"v"})");
 }
+
+TEST_CASE("every byte at every position of a word-sized scan is escaped the same way", "[json]") {
+    // The scan reads eight bytes at a time: each byte value in every lane of the first,
+    // second and the partial last word gives what the byte alone would give.
+    const auto alone = [](unsigned b) -> std::string {
+        switch (b) {
+        case '"': return R"(\")";
+        case '\\': return R"(\\)";
+        case '\b': return R"(\b)";
+        case '\f': return R"(\f)";
+        case '\n': return R"(\n)";
+        case '\r': return R"(\r)";
+        case '\t': return R"(\t)";
+        default: break;
+        }
+        if (b < 0x20) {
+            static constexpr char hex[] = "0123456789abcdef";
+            return std::string{"\\u00"} + hex[b >> 4] + hex[b & 0xF];
+        }
+        if (b >= 0x80) {
+            return "\xEF\xBF\xBD"; // a lone byte >= 0x80 is never well-formed
+        }
+        return std::string(1, static_cast<char>(b));
+    };
+    for (unsigned b = 0; b < 256; ++b) {
+        for (std::size_t pos = 0; pos < 21; ++pos) {
+            std::string in(21, 'x');
+            in[pos] = static_cast<char>(b);
+            const std::string expected =
+                "\"" + in.substr(0, pos) + alone(b) + in.substr(pos + 1) + "\"";
+            INFO("byte " << b << " at " << pos);
+            REQUIRE(escape(in) == expected);
+        }
+    }
+}
