@@ -25,6 +25,12 @@ public:
         case error::invalid_traceparent: return "invalid traceparent header";
         case error::health_check_failed: return "health check failed";
         case error::shutting_down: return "server is shutting down";
+        case error::store_not_connected: return "not connected to the shared store";
+        case error::store_timeout: return "shared store did not answer in time";
+        case error::store_connection_lost: return "connection to the shared store lost";
+        case error::store_busy: return "too many commands pending on the shared store";
+        case error::store_protocol_error: return "shared store protocol error";
+        case error::store_auth_failed: return "shared store refused authentication";
         }
         return "unknown bulwark error " + std::to_string(value);
     }

@@ -10,7 +10,7 @@ using bulwark::error;
 
 namespace {
 constexpr int first = static_cast<int>(error::invalid_config);
-constexpr int last = static_cast<int>(error::shutting_down);
+constexpr int last = static_cast<int>(error::store_auth_failed);
 } // namespace
 
 TEST_CASE("the error category is named bulwark", "[error]") {

@@ -34,6 +34,12 @@ enum class error : int {
     invalid_traceparent,    ///< a traceparent header does not follow W3C Trace Context
     health_check_failed,    ///< a health check reported failure or did not finish in time
     shutting_down,          ///< the server is draining and accepts no new work
+    store_not_connected,    ///< the shared store (Redis) has no connection; not sent
+    store_timeout,          ///< the shared store did not answer within the command timeout
+    store_connection_lost,  ///< the connection to the shared store broke before the reply
+    store_busy,             ///< too many commands pending on the shared store's connection
+    store_protocol_error,   ///< the shared store sent bytes that are not its protocol
+    store_auth_failed,      ///< the shared store refused the credentials or database
 };
 
 /**
