@@ -1,7 +1,7 @@
 """Conan 2 recipe for bulwark.
 
 Build from a checkout with `conan create . --build=missing` (options: with_telemetry,
-with_asio, with_http; core is always built). Consumers then use the package's own
+with_asio, with_http, with_redis; core is always built). Consumers then use the package's own
 bulwarkConfig.cmake: `find_package(bulwark CONFIG REQUIRED)`.
 
 tests/tooling/check_packaging.cmake keeps `version` and `_layer_requires` equal to
@@ -32,6 +32,7 @@ class BulwarkConan(ConanFile):
         "with_telemetry": [True, False],
         "with_asio": [True, False],
         "with_http": [True, False],
+        "with_redis": [True, False],
     }
     default_options = {
         "shared": False,
@@ -39,6 +40,7 @@ class BulwarkConan(ConanFile):
         "with_telemetry": True,
         "with_asio": True,
         "with_http": True,
+        "with_redis": True,
     }
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "src/*"
 
@@ -47,6 +49,7 @@ class BulwarkConan(ConanFile):
         "telemetry": ["fmt/[>=9.1 <11]", "spdlog/[>=1.10 <2]", "prometheus-cpp/[>=1.0.1 <2]", "openssl/[>=3.0 <4]"],
         "asio": ["boost/[>=1.81 <2]"],
         "http": ["boost/[>=1.81 <2]", "openssl/[>=3.0 <4]"],
+        "redis": ["hiredis/[>=0.14.1 <2]"],
     }
 
     def config_options(self):
@@ -77,6 +80,8 @@ class BulwarkConan(ConanFile):
         check_min_cppstd(self, 20)
         if self.options.with_http and not (self.options.with_asio and self.options.with_telemetry):
             raise ConanInvalidConfiguration("bulwark: with_http needs with_asio and with_telemetry")
+        if self.options.with_redis and not self.options.with_asio:
+            raise ConanInvalidConfiguration("bulwark: with_redis needs with_asio")
 
     def generate(self):
         tc = CMakeToolchain(self)

@@ -22,12 +22,15 @@ set(BULWARK_DEPENDENCY_TABLE
     "asio|Boost 1.81 CONFIG|boost-asio>=1.81.0,boost-system>=1.81.0|boost/[>=1.81 <2]"
     "http|Boost 1.81 CONFIG|boost-beast>=1.81.0|boost/[>=1.81 <2]"
     "http|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"
+    # The RESP protocol reader only (redis/connection.cpp); cmake/Findhiredis.cmake.
+    "redis|hiredis 0.14|hiredis>=0.14.1|hiredis/[>=0.14.1 <2]"
 )
 
 set(BULWARK_LAYER_DEPENDS_core "")
 set(BULWARK_LAYER_DEPENDS_telemetry core)
 set(BULWARK_LAYER_DEPENDS_asio core)
 set(BULWARK_LAYER_DEPENDS_http core telemetry asio)
+set(BULWARK_LAYER_DEPENDS_redis core asio)
 
 # bulwark_dependency_rows(<layer> <out-var>): the find_package argument lists of one layer,
 # as a list of "|"-joined strings (split with string(REPLACE "|" ";")).

@@ -1,5 +1,5 @@
 # Install rules and the CMake package: find_package(bulwark 0.1 CONFIG REQUIRED
-# [COMPONENTS core telemetry asio http]).
+# [COMPONENTS core telemetry asio http redis]).
 #
 # One export set per layer, so a consumer that asks for `core` never needs Boost, spdlog or
 # prometheus-cpp to be installed; bulwarkConfig.cmake loads the requested layers, their layer
@@ -44,7 +44,22 @@ foreach(layer IN LISTS BULWARK_LAYERS)
     bulwark_dependency_rows(${layer} rows)
     foreach(row IN LISTS rows)
         string(REPLACE "|" " " args "${row}")
-        string(APPEND content "find_dependency(${args})\n")
+        string(REPLACE "|" ";" arg_list "${row}")
+        list(GET arg_list 0 package)
+        if(EXISTS "${PROJECT_SOURCE_DIR}/cmake/Find${package}.cmake")
+            # A package bulwark finds with its own module (hiredis: Debian ships no usable
+            # CMake package): installed next to this file and used for this call only.
+            install(FILES "${PROJECT_SOURCE_DIR}/cmake/Find${package}.cmake"
+                DESTINATION "${BULWARK_INSTALL_CMAKEDIR}"
+                COMPONENT bulwark_development)
+            string(APPEND content
+                "set(_bulwark_module_path \"\${CMAKE_MODULE_PATH}\")\n"
+                "list(PREPEND CMAKE_MODULE_PATH \"\${CMAKE_CURRENT_LIST_DIR}\")\n"
+                "find_dependency(${args})\n"
+                "set(CMAKE_MODULE_PATH \"\${_bulwark_module_path}\")\n")
+        else()
+            string(APPEND content "find_dependency(${args})\n")
+        endif()
     endforeach()
     file(GENERATE OUTPUT "${PROJECT_BINARY_DIR}/bulwark-${layer}-dependencies.cmake"
         CONTENT "${content}")

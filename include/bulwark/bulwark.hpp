@@ -2,8 +2,8 @@
 #define BULWARK_BULWARK_HPP
 
 // Umbrella header: every layer this bulwark build contains (bulwark/features.hpp says which).
-// Include bulwark/core.hpp, bulwark/telemetry.hpp, bulwark/asio.hpp or bulwark/http.hpp to
-// pull in one layer and its dependencies only.
+// Include bulwark/core.hpp, bulwark/telemetry.hpp, bulwark/asio.hpp, bulwark/http.hpp or
+// bulwark/redis.hpp to pull in one layer and its dependencies only.
 
 #include <bulwark/core.hpp>
 #include <bulwark/features.hpp>
@@ -16,6 +16,9 @@
 #endif
 #if BULWARK_HAS_HTTP
 #include <bulwark/http.hpp>
+#endif
+#if BULWARK_HAS_REDIS
+#include <bulwark/redis.hpp>
 #endif
 
 #endif

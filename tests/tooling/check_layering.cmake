@@ -15,10 +15,13 @@ set(forbidden_telemetry "boost/" "openssl/ssl" "catch2/" "benchmark/" "bulwark/a
 set(forbidden_asio "boost/beast" "spdlog/" "fmt/" "prometheus/" "openssl/" "boost/asio/ssl"
     "catch2/" "benchmark/" "bulwark/telemetry" "bulwark/http")
 set(forbidden_http "catch2/" "benchmark/")
+# redis: Asio and hiredis's reader; no HTTP, no logging or metrics libraries (hooks instead).
+set(forbidden_redis "boost/beast" "spdlog/" "fmt/" "prometheus/" "catch2/" "benchmark/"
+    "bulwark/telemetry" "bulwark/http")
 
 set(violations 0)
 set(checked 0)
-foreach(layer IN ITEMS core telemetry asio http)
+foreach(layer IN ITEMS core telemetry asio http redis)
     file(GLOB_RECURSE files
         "${ROOT}/include/bulwark/${layer}/*.hpp" "${ROOT}/src/${layer}/*.cpp"
         "${ROOT}/src/${layer}/*.hpp")

@@ -49,6 +49,13 @@ int main() {
     wire << res;
     expect(wire.str().rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0, "problem response");
 
+    // redis: the layer links (hiredis found through bulwark's installed Findhiredis.cmake)
+    bulwark::redis::connection redis{ioc.get_executor(), {.port = 6379}};
+    expect(!redis.connected(), "a redis connection that was not started");
+    std::string encoded;
+    bulwark::redis::command{"PING"}.encode(encoded);
+    expect(encoded == "*1\r\n$4\r\nPING\r\n", "redis command encoding");
+
     if (failures == 0) {
         std::printf("bulwark %s consumer ok\n", std::string{bulwark::version()}.c_str());
     }

@@ -1,0 +1,590 @@
+#include <bulwark/redis/connection.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <deque>
+#include <hiredis/hiredis.h>
+#include <hiredis/read.h>
+#include <mutex>
+#include <random>
+
+namespace bulwark::redis {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+using namespace net::experimental::awaitable_operators;
+
+// ---------------------------------------------------------------------------------------------
+// command
+
+command& command::arg(std::string_view value) {
+    char len[24];
+    const auto r = std::to_chars(len, len + sizeof len, value.size());
+    body_ += '$';
+    body_.append(len, r.ptr);
+    body_ += "\r\n";
+    body_.append(value);
+    body_ += "\r\n";
+    ++argc_;
+    return *this;
+}
+
+command& command::append_integer(std::int64_t value) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, value);
+    return arg(std::string_view{digits, static_cast<std::size_t>(r.ptr - digits)});
+}
+
+void command::encode(std::string& out) const {
+    char n[24];
+    const auto r = std::to_chars(n, n + sizeof n, argc_);
+    out += '*';
+    out.append(n, r.ptr);
+    out += "\r\n";
+    out += body_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// config
+
+std::error_code validate(const connection_config& c, config_issue* issue) noexcept {
+    if (c.host.empty()) {
+        return invalid_config(issue, "connection_config.host", "must not be empty");
+    }
+    if (c.port == 0) {
+        return invalid_config(issue, "connection_config.port", "must be from 1 to 65535");
+    }
+    for (const char ch : c.client_name) {
+        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                        (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' ||
+                        ch == ':';
+        if (!ok) {
+            return invalid_config(issue, "connection_config.client_name",
+                                  "only letters, digits and -_.: are allowed");
+        }
+    }
+    if (c.connect_timeout <= duration::zero()) {
+        return invalid_config(issue, "connection_config.connect_timeout", "must be positive");
+    }
+    if (c.command_timeout <= duration::zero()) {
+        return invalid_config(issue, "connection_config.command_timeout", "must be positive");
+    }
+    if (c.max_pending == 0) {
+        return invalid_config(issue, "connection_config.max_pending", "must be at least 1");
+    }
+    if (const auto ec = backoff::validate(c.reconnect, issue)) {
+        if (issue != nullptr) {
+            issue->field = "connection_config.reconnect";
+        }
+        return ec;
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// reply conversion
+
+namespace {
+
+struct reader_deleter {
+    void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
+};
+using reader_ptr = std::unique_ptr<redisReader, reader_deleter>;
+
+struct reply_deleter {
+    void operator()(void* r) const noexcept { freeReplyObject(r); }
+};
+
+reply convert(const redisReply& r) {
+    reply out;
+    switch (r.type) {
+    case REDIS_REPLY_STRING:
+        out.type = reply::kind::string;
+        out.text.assign(r.str, r.len);
+        break;
+    case REDIS_REPLY_STATUS:
+        out.type = reply::kind::status;
+        out.text.assign(r.str, r.len);
+        break;
+    case REDIS_REPLY_ERROR:
+        out.type = reply::kind::error;
+        out.text.assign(r.str, r.len);
+        break;
+    case REDIS_REPLY_INTEGER:
+        out.type = reply::kind::integer;
+        out.integer = r.integer;
+        break;
+    case REDIS_REPLY_ARRAY:
+        out.type = reply::kind::array;
+        out.elements.reserve(r.elements);
+        for (std::size_t i = 0; i < r.elements; ++i) {
+            out.elements.push_back(convert(*r.element[i]));
+        }
+        break;
+    default: out.type = reply::kind::nil; break;
+    }
+    return out;
+}
+
+using steady = std::chrono::steady_clock;
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// impl
+
+class connection::impl : public std::enable_shared_from_this<impl> {
+public:
+    impl(executor_type ex, connection_config c)
+        : strand_{net::make_strand(ex)}, config_{std::move(c)}, backoff_{config_.reconnect},
+          socket_{strand_}, write_signal_{strand_}, timeout_timer_{strand_},
+          backoff_timer_{strand_}, random_{std::random_device{}()} {}
+
+    // --- on any thread -----------------------------------------------------------------------
+
+    void start() {
+        net::post(strand_, [self = shared_from_this()] {
+            if (self->started_ || self->stopped_) {
+                return;
+            }
+            self->started_ = true;
+            net::co_spawn(self->strand_, self->run(), net::detached);
+        });
+    }
+
+    void stop() {
+        net::post(strand_, [self = shared_from_this()] {
+            self->stopped_ = true;
+            self->close_connection(net::error::operation_aborted);
+            self->backoff_timer_.cancel();
+        });
+    }
+
+    void submit(command cmd, std::unique_ptr<detail::exec_op> op) {
+        net::post(strand_, [self = shared_from_this(), cmd = std::move(cmd),
+                            op = std::move(op)]() mutable { self->enqueue(cmd, std::move(op)); });
+    }
+
+    connection_stats stats() const {
+        connection_stats s;
+        s.connected = connected_.load(std::memory_order_relaxed);
+        s.connects = connects_.load(std::memory_order_relaxed);
+        s.connect_failures = connect_failures_.load(std::memory_order_relaxed);
+        s.disconnects = disconnects_.load(std::memory_order_relaxed);
+        s.commands = commands_.load(std::memory_order_relaxed);
+        s.replies = replies_.load(std::memory_order_relaxed);
+        s.timeouts = timeouts_.load(std::memory_order_relaxed);
+        s.rejected = rejected_.load(std::memory_order_relaxed);
+        s.pending = pending_count_.load(std::memory_order_relaxed);
+        const std::lock_guard lock{error_mutex_};
+        s.last_error = last_error_;
+        return s;
+    }
+
+    [[nodiscard]] bool connected() const noexcept {
+        return connected_.load(std::memory_order_relaxed);
+    }
+
+    const connection_config& config() const noexcept { return config_; }
+
+private:
+    struct entry {
+        std::unique_ptr<detail::exec_op> op; // null once timed out (the reply is discarded)
+        steady::time_point deadline;
+    };
+
+    // --- on the strand -----------------------------------------------------------------------
+
+    static void finish(std::unique_ptr<detail::exec_op> op, boost::system::error_code ec,
+                       reply r = {}) {
+        std::move(*op).complete(ec, std::move(r));
+    }
+
+    void enqueue(const command& cmd, std::unique_ptr<detail::exec_op> op) {
+        if (stopped_) {
+            finish(std::move(op), net::error::operation_aborted);
+            return;
+        }
+        if (!ready_) {
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+            finish(std::move(op), make_boost_error_code(error::store_not_connected));
+            return;
+        }
+        if (pending_.size() >= config_.max_pending) {
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+            finish(std::move(op), make_boost_error_code(error::store_busy));
+            return;
+        }
+        try {
+            cmd.encode(out_);
+            pending_.push_back({std::move(op), steady::now() + config_.command_timeout});
+        } catch (...) {
+            // Out of memory: the command was not queued. Nothing half-written can be sent
+            // (a partial command would corrupt the stream), so the connection is replaced.
+            close_connection(make_boost_error_code(error::store_connection_lost));
+            return;
+        }
+        pending_count_.store(pending_.size(), std::memory_order_relaxed);
+        commands_.fetch_add(1, std::memory_order_relaxed);
+        if (writer_idle_) {
+            write_signal_.cancel();
+        }
+        if (pending_.size() - abandoned_ == 1) {
+            timeout_timer_.cancel(); // it waits for nothing: re-arm for this deadline
+        }
+    }
+
+    // Fails everything in flight with `ec` and closes the socket; the loops then end.
+    void close_connection(boost::system::error_code ec) {
+        if (ready_) {
+            disconnects_.fetch_add(1, std::memory_order_relaxed);
+            record_error(ec);
+        }
+        ready_ = false;
+        connected_.store(false, std::memory_order_relaxed);
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        write_signal_.cancel();
+        timeout_timer_.cancel();
+        auto pending = std::move(pending_);
+        pending_.clear();
+        abandoned_ = 0;
+        out_.clear();
+        pending_count_.store(0, std::memory_order_relaxed);
+        for (auto& e : pending) {
+            if (e.op) {
+                finish(std::move(e.op), ec);
+            }
+        }
+    }
+
+    void record_error(boost::system::error_code ec) {
+        const std::lock_guard lock{error_mutex_};
+        last_error_ = static_cast<std::error_code>(ec);
+    }
+
+    net::awaitable<void> run() {
+        const auto self = shared_from_this();
+        unsigned attempt = 0;
+        duration previous{};
+        while (!stopped_) {
+            const auto ec = co_await connect_once();
+            if (!ec && !stopped_) {
+                attempt = 0;
+                previous = {};
+                ready_ = true;
+                connected_.store(true, std::memory_order_relaxed);
+                connects_.fetch_add(1, std::memory_order_relaxed);
+                co_await (read_loop() || write_loop() || timeout_loop());
+                close_connection(make_boost_error_code(error::store_connection_lost));
+            } else if (ec) {
+                connect_failures_.fetch_add(1, std::memory_order_relaxed);
+                record_error(ec);
+                boost::system::error_code ignored;
+                socket_.close(ignored);
+            }
+            if (stopped_) {
+                break;
+            }
+            ++attempt;
+            const auto delay = backoff_.delay(attempt, previous, backoff::unit_interval(random_()));
+            previous = delay;
+            backoff_timer_.expires_after(delay);
+            co_await backoff_timer_.async_wait(net::as_tuple(net::use_awaitable));
+        }
+    }
+
+    // Resolve, connect and handshake within connect_timeout.
+    net::awaitable<boost::system::error_code> connect_once() {
+        net::steady_timer deadline{strand_};
+        deadline.expires_after(config_.connect_timeout);
+        auto result = co_await (connect_and_handshake() ||
+                                deadline.async_wait(net::as_tuple(net::use_awaitable)));
+        if (result.index() == 1) {
+            co_return make_boost_error_code(error::store_timeout);
+        }
+        co_return std::get<0>(result);
+    }
+
+    net::awaitable<boost::system::error_code> connect_and_handshake() {
+        tcp::resolver resolver{strand_};
+        const std::string port = std::to_string(config_.port);
+        auto [rec, endpoints] =
+            co_await resolver.async_resolve(config_.host, port, net::as_tuple(net::use_awaitable));
+        if (rec) {
+            co_return rec;
+        }
+        socket_ = tcp::socket{strand_};
+        auto [cec, ep] =
+            co_await net::async_connect(socket_, endpoints, net::as_tuple(net::use_awaitable));
+        if (cec) {
+            co_return cec;
+        }
+        boost::system::error_code ignored;
+        socket_.set_option(tcp::no_delay{true}, ignored);
+        reader_.reset(redisReaderCreate());
+        if (!reader_) {
+            co_return make_boost_error_code(error::store_connection_lost);
+        }
+
+        // The handshake: AUTH, SELECT and CLIENT SETNAME pipelined in one write.
+        std::string hello;
+        std::size_t expected = 0;
+        if (!config_.password.empty()) {
+            if (config_.username.empty()) {
+                command{"AUTH", config_.password}.encode(hello);
+            } else {
+                command{"AUTH", config_.username, config_.password}.encode(hello);
+            }
+            ++expected;
+        }
+        if (config_.database != 0) {
+            command{"SELECT", config_.database}.encode(hello);
+            ++expected;
+        }
+        if (!config_.client_name.empty()) {
+            command{"CLIENT", "SETNAME", config_.client_name}.encode(hello);
+            ++expected;
+        }
+        if (expected == 0) {
+            co_return boost::system::error_code{};
+        }
+        auto [wec, written] = co_await net::async_write(socket_, net::buffer(hello),
+                                                        net::as_tuple(net::use_awaitable));
+        if (wec) {
+            co_return wec;
+        }
+        std::size_t got = 0;
+        bool refused = false;
+        while (got < expected) {
+            auto [ec, n] = co_await socket_.async_read_some(net::buffer(read_buf_),
+                                                            net::as_tuple(net::use_awaitable));
+            if (ec) {
+                co_return ec;
+            }
+            if (redisReaderFeed(reader_.get(), read_buf_.data(), n) != REDIS_OK) {
+                co_return make_boost_error_code(error::store_protocol_error);
+            }
+            for (;;) {
+                void* raw = nullptr;
+                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                    co_return make_boost_error_code(error::store_protocol_error);
+                }
+                if (raw == nullptr) {
+                    break;
+                }
+                const std::unique_ptr<void, reply_deleter> owned{raw};
+                refused = refused || static_cast<redisReply*>(raw)->type == REDIS_REPLY_ERROR;
+                ++got;
+            }
+        }
+        if (refused) {
+            co_return make_boost_error_code(error::store_auth_failed);
+        }
+        co_return boost::system::error_code{};
+    }
+
+    // Whether the awaitable operators asked this coroutine to stop (another loop ended).
+    static net::awaitable<bool> cancelled() {
+        const auto state = co_await net::this_coro::cancellation_state;
+        co_return state.cancelled() != net::cancellation_type::none;
+    }
+
+    net::awaitable<void> read_loop() {
+        for (;;) {
+            auto [ec, n] = co_await socket_.async_read_some(net::buffer(read_buf_),
+                                                            net::as_tuple(net::use_awaitable));
+            if (ec) {
+                record_error(ec);
+                co_return;
+            }
+            if (redisReaderFeed(reader_.get(), read_buf_.data(), n) != REDIS_OK) {
+                close_connection(make_boost_error_code(error::store_protocol_error));
+                co_return;
+            }
+            for (;;) {
+                void* raw = nullptr;
+                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                    close_connection(make_boost_error_code(error::store_protocol_error));
+                    co_return;
+                }
+                if (raw == nullptr) {
+                    break;
+                }
+                const std::unique_ptr<void, reply_deleter> owned{raw};
+                if (pending_.empty()) {
+                    // A reply nobody asked for: the stream is out of step.
+                    close_connection(make_boost_error_code(error::store_protocol_error));
+                    co_return;
+                }
+                replies_.fetch_add(1, std::memory_order_relaxed);
+                auto e = std::move(pending_.front());
+                pending_.pop_front();
+                pending_count_.store(pending_.size(), std::memory_order_relaxed);
+                if (!e.op) {
+                    --abandoned_;
+                    continue;
+                }
+                reply r;
+                try {
+                    r = convert(*static_cast<redisReply*>(raw));
+                } catch (...) {
+                    finish(std::move(e.op), make_boost_error_code(error::store_connection_lost));
+                    close_connection(make_boost_error_code(error::store_connection_lost));
+                    co_return;
+                }
+                finish(std::move(e.op), {}, std::move(r));
+            }
+        }
+    }
+
+    net::awaitable<void> write_loop() {
+        std::string writing;
+        for (;;) {
+            if (out_.empty()) {
+                writer_idle_ = true;
+                write_signal_.expires_at(steady::time_point::max());
+                co_await write_signal_.async_wait(net::as_tuple(net::use_awaitable));
+                writer_idle_ = false;
+                if (!ready_ || co_await cancelled()) {
+                    co_return;
+                }
+                continue;
+            }
+            writing.swap(out_);
+            out_.clear();
+            auto [ec, n] = co_await net::async_write(socket_, net::buffer(writing),
+                                                     net::as_tuple(net::use_awaitable));
+            if (ec) {
+                record_error(ec);
+                co_return;
+            }
+            writing.clear();
+        }
+    }
+
+    // Completes overdue commands with store_timeout; ends (replacing the connection) when the
+    // oldest reply is overdue by a second command_timeout.
+    net::awaitable<void> timeout_loop() {
+        for (;;) {
+            if (pending_.size() == abandoned_) {
+                timeout_timer_.expires_at(steady::time_point::max());
+            } else {
+                timeout_timer_.expires_at(pending_[abandoned_].deadline);
+            }
+            co_await timeout_timer_.async_wait(net::as_tuple(net::use_awaitable));
+            if (!ready_ || co_await cancelled()) {
+                co_return;
+            }
+            const auto now = steady::now();
+            while (abandoned_ < pending_.size() && pending_[abandoned_].deadline <= now) {
+                timeouts_.fetch_add(1, std::memory_order_relaxed);
+                finish(std::move(pending_[abandoned_].op),
+                       make_boost_error_code(error::store_timeout));
+                ++abandoned_;
+            }
+            if (abandoned_ > 0 && pending_.front().deadline + config_.command_timeout <= now) {
+                record_error(make_boost_error_code(error::store_timeout));
+                co_return; // the peer is gone or stuck: replace the connection
+            }
+            if (abandoned_ > 0 && pending_.size() == abandoned_) {
+                // Only abandoned replies are left: wake when the oldest becomes dead.
+                timeout_timer_.expires_at(pending_.front().deadline + config_.command_timeout);
+                co_await timeout_timer_.async_wait(net::as_tuple(net::use_awaitable));
+                if (!ready_ || co_await cancelled()) {
+                    co_return;
+                }
+                if (abandoned_ > 0 &&
+                    pending_.front().deadline + config_.command_timeout <= steady::now()) {
+                    record_error(make_boost_error_code(error::store_timeout));
+                    co_return;
+                }
+            }
+        }
+    }
+
+    net::strand<executor_type> strand_;
+    connection_config config_;
+    backoff backoff_;
+    tcp::socket socket_;
+    net::steady_timer write_signal_;
+    net::steady_timer timeout_timer_;
+    net::steady_timer backoff_timer_;
+    std::mt19937_64 random_;
+    reader_ptr reader_;
+    std::array<char, 16384> read_buf_{};
+
+    std::deque<entry> pending_; // written or in out_, answered in this order
+    std::size_t abandoned_ = 0; // timed-out entries: always a prefix of pending_
+    std::string out_;           // encoded commands not yet written
+    bool started_ = false;
+    bool stopped_ = false;
+    bool ready_ = false;
+    bool writer_idle_ = false;
+
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint64_t> connects_{0};
+    std::atomic<std::uint64_t> connect_failures_{0};
+    std::atomic<std::uint64_t> disconnects_{0};
+    std::atomic<std::uint64_t> commands_{0};
+    std::atomic<std::uint64_t> replies_{0};
+    std::atomic<std::uint64_t> timeouts_{0};
+    std::atomic<std::uint64_t> rejected_{0};
+    std::atomic<std::uint64_t> pending_count_{0};
+    mutable std::mutex error_mutex_;
+    std::error_code last_error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// connection
+
+connection::connection(executor_type ex, connection_config config) : executor_{ex} {
+    config_issue issue;
+    if (validate(config, &issue)) {
+        throw_invalid_config(issue);
+    }
+    impl_ = std::make_shared<impl>(std::move(ex), std::move(config));
+}
+
+connection::~connection() {
+    impl_->stop();
+}
+
+void connection::start() {
+    impl_->start();
+}
+
+void connection::stop() {
+    impl_->stop();
+}
+
+void connection::submit(command cmd, std::unique_ptr<detail::exec_op> op) {
+    impl_->submit(std::move(cmd), std::move(op));
+}
+
+connection_stats connection::stats() const {
+    return impl_->stats();
+}
+
+bool connection::connected() const noexcept {
+    return impl_->connected();
+}
+
+const connection_config& connection::config() const noexcept {
+    return impl_->config();
+}
+
+} // namespace bulwark::redis

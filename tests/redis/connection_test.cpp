@@ -1,0 +1,367 @@
+// redis::connection against a real redis-server on 127.0.0.1 (an ephemeral port, started and
+// killed by the fixture): replies of every kind, pipelining from several threads, AUTH,
+// timeouts while the server is paused, the pending bound, the server killed and restarted,
+// a peer that speaks something other than RESP, and stop().
+#include <bulwark/redis/connection.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <future>
+#include <set>
+#include <support/eventually.hpp>
+#include <support/redis_server.hpp>
+#include <thread>
+#include <vector>
+
+namespace net = boost::asio;
+using bulwark::redis::command;
+using bulwark::redis::connection;
+using bulwark::redis::connection_config;
+using bulwark::redis::reply;
+using bulwark::test::eventually;
+using bulwark::test::redis_server;
+using namespace std::chrono_literals;
+
+namespace {
+
+// An io_context run by one background thread for the test's lifetime.
+struct io_thread {
+    net::io_context io;
+    net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~io_thread() {
+        work.reset();
+        io.stop();
+        thread.join();
+    }
+};
+
+// Runs one command; the error code (or none) and the reply.
+std::pair<boost::system::error_code, reply> exec(connection& c, command cmd) {
+    std::promise<std::pair<boost::system::error_code, reply>> p;
+    auto f = p.get_future();
+    c.async_exec(std::move(cmd), [&p](boost::system::error_code ec, reply r) {
+        p.set_value({ec, std::move(r)});
+    });
+    REQUIRE(f.wait_for(10s) == std::future_status::ready); // never hangs
+    return f.get();
+}
+
+reply ok(connection& c, command cmd) {
+    auto [ec, r] = exec(c, std::move(cmd));
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    return r;
+}
+
+connection_config local(std::uint16_t port) {
+    return {.port = port, .reconnect = {.initial = 10ms, .max = 100ms}};
+}
+
+} // namespace
+
+TEST_CASE("redis: replies of every kind", "[redis]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+
+    auto r = ok(c, command{"PING"});
+    CHECK(r.type == reply::kind::status);
+    CHECK(r.text == "PONG");
+    r = ok(c, command{"SET", "k", std::string{"a\r\nb\0c", 6}});
+    CHECK(r.text == "OK");
+    r = ok(c, command{"GET", "k"});
+    CHECK(r.type == reply::kind::string);
+    CHECK(r.text == std::string{"a\r\nb\0c", 6}); // binary-safe both ways
+    r = ok(c, command{"GET", "missing"});
+    CHECK(r.type == reply::kind::nil);
+    r = ok(c, command{"INCRBY", "n", -42});
+    CHECK(r.type == reply::kind::integer);
+    CHECK(r.integer == -42);
+    ok(c, command{"RPUSH", "l", "x", "y"});
+    r = ok(c, command{"LRANGE", "l", 0, -1});
+    REQUIRE(r.type == reply::kind::array);
+    REQUIRE(r.elements.size() == 2);
+    CHECK(r.elements[1].text == "y");
+    r = ok(c, command{"NOSUCHCOMMAND"});
+    CHECK(r.is_error()); // an error reply is a reply
+    CHECK(r.error_code() == "ERR");
+    r = ok(c, command{"EVALSHA", "0000000000000000000000000000000000000000", 0});
+    CHECK(r.error_code() == "NOSCRIPT");
+    const auto s = c.stats();
+    CHECK(s.connects == 1);
+    CHECK(s.commands == s.replies);
+    CHECK(s.pending == 0);
+}
+
+TEST_CASE("redis: thousands of commands from several threads, pipelined, in order",
+          "[redis][concurrency]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    constexpr int threads = 4;
+    constexpr int per_thread = 500;
+    std::vector<std::vector<std::int64_t>> seen(threads);
+    std::atomic<int> done{0};
+    std::atomic<int> failed{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < threads; ++i) {
+        callers.emplace_back([&, i] {
+            auto& mine = seen[static_cast<std::size_t>(i)];
+            for (int k = 0; k < per_thread; ++k) {
+                // Completions run on the one io thread, in the order of this thread's calls.
+                c.async_exec(command{"INCR", "counter"},
+                             [&](boost::system::error_code ec, reply r) {
+                                 if (ec) {
+                                     failed.fetch_add(1);
+                                 } else {
+                                     mine.push_back(r.integer);
+                                 }
+                                 done.fetch_add(1);
+                             });
+            }
+        });
+    }
+    for (auto& th : callers) {
+        th.join();
+    }
+    REQUIRE(eventually([&] { return done.load() == threads * per_thread; }));
+    CHECK(failed.load() == 0);
+    std::set<std::int64_t> all;
+    for (const auto& v : seen) {
+        // One thread's commands are answered in the order it sent them.
+        CHECK(std::is_sorted(v.begin(), v.end()));
+        all.insert(v.begin(), v.end());
+    }
+    CHECK(all.size() == threads * per_thread); // every INCR counted once
+    CHECK(*all.rbegin() == threads * per_thread);
+    CHECK(ok(c, command{"GET", "counter"}).text == std::to_string(threads * per_thread));
+    CHECK(c.stats().commands == threads * per_thread + 1);
+}
+
+TEST_CASE("redis: nothing is queued without a connection", "[redis]") {
+    io_thread t;
+    connection c{t.io.get_executor(), local(1)}; // port 1: refused
+    auto [ec, r] = exec(c, command{"PING"});
+    CHECK(ec == bulwark::error::store_not_connected);
+    c.start();
+    REQUIRE(eventually([&] { return c.stats().connect_failures >= 2; })); // it keeps trying
+    std::tie(ec, r) = exec(c, command{"PING"});
+    CHECK(ec == bulwark::error::store_not_connected);
+    CHECK(c.stats().rejected == 2);
+    CHECK(c.stats().last_error.value() == ECONNREFUSED);
+}
+
+TEST_CASE("redis: AUTH with the configured password; a wrong one is reported", "[redis]") {
+    redis_server server{{.password = "s3cret-pass"}};
+    io_thread t;
+    {
+        auto cfg = local(server.port());
+        cfg.password = "wrong";
+        connection c{t.io.get_executor(), cfg};
+        c.start();
+        REQUIRE(eventually([&] { return c.stats().connect_failures >= 1; }));
+        CHECK_FALSE(c.connected());
+        CHECK(c.stats().last_error == bulwark::error::store_auth_failed);
+    }
+    auto cfg = local(server.port());
+    cfg.password = "s3cret-pass";
+    cfg.database = 3;
+    connection c{t.io.get_executor(), cfg};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    ok(c, command{"SET", "where", "db3"});
+    const auto name = ok(c, command{"CLIENT", "GETNAME"});
+    CHECK(name.text == "bulwark");
+    CHECK(ok(c, command{"CLIENT", "INFO"}).text.find("db=3") != std::string::npos);
+}
+
+TEST_CASE("redis: a paused server times commands out; a stuck connection is replaced", "[redis]") {
+    redis_server server;
+    io_thread t;
+    auto cfg = local(server.port());
+    cfg.command_timeout = 50ms;
+    cfg.connect_timeout = 2s;
+    connection c{t.io.get_executor(), cfg};
+    connection admin{t.io.get_executor(), local(server.port())};
+    c.start();
+    admin.start();
+    REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
+    ok(c, command{"PING"});
+    // Paused for 400 ms: the reply comes far too late.
+    ok(admin, command{"CLIENT", "PAUSE", 400, "ALL"});
+    const auto started = std::chrono::steady_clock::now();
+    auto [ec, r] = exec(c, command{"PING"});
+    CHECK(ec == bulwark::error::store_timeout);
+    CHECK(std::chrono::steady_clock::now() - started < 300ms); // the timeout, not the pause
+    CHECK(c.stats().timeouts == 1);
+    // Overdue by a second timeout: the connection is dropped and a new one made once the
+    // pause ends.
+    REQUIRE(eventually([&] { return c.stats().disconnects == 1; }));
+    REQUIRE(eventually([&] { return c.connected() && c.stats().connects == 2; }));
+    CHECK(ok(c, command{"PING"}).text == "PONG");
+}
+
+TEST_CASE("redis: past max_pending a command fails at once", "[redis]") {
+    redis_server server;
+    io_thread t;
+    auto cfg = local(server.port());
+    cfg.max_pending = 4;
+    cfg.command_timeout = 2s;
+    connection c{t.io.get_executor(), cfg};
+    connection admin{t.io.get_executor(), local(server.port())};
+    c.start();
+    admin.start();
+    REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
+    ok(admin, command{"CLIENT", "PAUSE", 300, "ALL"});
+    std::vector<std::future<reply>> futures;
+    for (int i = 0; i < 10; ++i) {
+        futures.push_back(c.async_exec(command{"PING"}, net::use_future));
+    }
+    int busy = 0;
+    int answered = 0;
+    for (auto& f : futures) {
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        try {
+            f.get();
+            ++answered;
+        } catch (const boost::system::system_error& e) {
+            CHECK(e.code() == bulwark::error::store_busy);
+            ++busy;
+        }
+    }
+    CHECK(answered == 4);
+    CHECK(busy == 6);
+    CHECK(c.stats().rejected == 6);
+}
+
+TEST_CASE("redis: the server killed and restarted: fail fast, then recover", "[redis]") {
+    redis_server server;
+    io_thread t;
+    auto cfg = local(server.port());
+    cfg.command_timeout = 500ms;
+    connection c{t.io.get_executor(), cfg};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    ok(c, command{"SET", "k", "v"});
+    server.kill();
+    REQUIRE(eventually([&] { return !c.connected(); }));
+    auto [ec, r] = exec(c, command{"GET", "k"});
+    CHECK(ec == bulwark::error::store_not_connected);
+    CHECK(c.stats().disconnects == 1);
+    CHECK(c.stats().pending == 0);
+    server.restart();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    CHECK(ok(c, command{"GET", "k"}).type == reply::kind::nil); // a new, empty server
+    CHECK(c.stats().connects == 2);
+}
+
+TEST_CASE("redis: a peer that does not speak RESP breaks the connection, not the caller",
+          "[redis]") {
+    io_thread t;
+    net::io_context peer_io;
+    net::ip::tcp::acceptor acceptor{peer_io, {net::ip::make_address("127.0.0.1"), 0}};
+    std::thread peer{[&] {
+        net::ip::tcp::socket s{peer_io};
+        acceptor.accept(s);
+        std::array<char, 64> buf{};
+        boost::system::error_code ec;
+        s.read_some(net::buffer(buf), ec); // the command
+        net::write(s, net::buffer(std::string_view{"?what is this\r\n"}), ec);
+        s.read_some(net::buffer(buf), ec); // until the client closes
+    }};
+    auto cfg = local(acceptor.local_endpoint().port());
+    cfg.client_name = ""; // no handshake: the first command meets the bad reply
+    connection c{t.io.get_executor(), cfg};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    auto [ec, r] = exec(c, command{"PING"});
+    CHECK(ec == bulwark::error::store_protocol_error);
+    REQUIRE(eventually([&] { return c.stats().disconnects == 1; }));
+    CHECK(c.stats().last_error == bulwark::error::store_protocol_error);
+    c.stop();
+    peer.join();
+}
+
+TEST_CASE("redis: stop() fails what is pending and everything after it", "[redis]") {
+    redis_server server;
+    io_thread t;
+    auto cfg = local(server.port());
+    cfg.command_timeout = 5s;
+    connection c{t.io.get_executor(), cfg};
+    connection admin{t.io.get_executor(), local(server.port())};
+    c.start();
+    admin.start();
+    REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
+    ok(admin, command{"CLIENT", "PAUSE", 1000, "ALL"});
+    auto pending = c.async_exec(command{"PING"}, net::use_future);
+    c.stop();
+    REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+    CHECK_THROWS_AS(pending.get(), boost::system::system_error);
+    auto [ec, r] = exec(c, command{"PING"});
+    CHECK(ec == net::error::operation_aborted);
+}
+
+TEST_CASE("redis connection config errors name their field", "[redis][config]") {
+    const auto field_of = [](connection_config c) {
+        bulwark::config_issue issue;
+        return validate(c, &issue) ? std::string{issue.field} : std::string{};
+    };
+    CHECK(field_of({}).empty());
+    CHECK(field_of({.host = ""}) == "connection_config.host");
+    CHECK(field_of({.port = 0}) == "connection_config.port");
+    CHECK(field_of({.client_name = "has space"}) == "connection_config.client_name");
+    CHECK(field_of({.connect_timeout = 0s}) == "connection_config.connect_timeout");
+    CHECK(field_of({.command_timeout = -1ms}) == "connection_config.command_timeout");
+    CHECK(field_of({.max_pending = 0}) == "connection_config.max_pending");
+    CHECK(field_of({.reconnect = {.initial = 0ms}}) == "connection_config.reconnect");
+    net::io_context io;
+    CHECK_THROWS_WITH((connection{io.get_executor(), {.port = 0}}),
+                      Catch::Contains("connection_config.port"));
+}
+
+TEST_CASE("the example of docs/redis.md", "[redis][docs]") {
+    redis_server server;
+    io_thread t;
+    net::io_context& io = t.io;
+    const std::uint16_t port = server.port();
+    std::promise<std::int64_t> visits;
+    //! [connect]
+    bulwark::redis::connection redis{
+        io.get_executor(),
+        {.host = "127.0.0.1", .port = port, .command_timeout = std::chrono::milliseconds{50}}};
+    redis.start(); // connects in the background, and reconnects after failures
+    //! [connect]
+    REQUIRE(eventually([&] { return redis.connected(); }));
+    //! [exec]
+    redis.async_exec(bulwark::redis::command{"INCR", "visits"},
+                     [&](boost::system::error_code ec, bulwark::redis::reply r) {
+                         if (ec) {
+                             // store_not_connected, store_timeout, store_busy, ...: decide
+                             // without Redis (the rate limiter's fallback does).
+                             visits.set_value(-1);
+                         } else if (r.is_error()) {
+                             visits.set_value(-2); // the server answered "-ERR ..."
+                         } else {
+                             visits.set_value(r.integer);
+                         }
+                     });
+    //! [exec]
+    auto f = visits.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get() == 1);
+}
