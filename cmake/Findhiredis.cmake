@@ -4,7 +4,7 @@
 # present (vcpkg, Conan, newer distributions). Debian 12's libhiredis-dev (0.14) ships only
 # variables under another package name, so otherwise the header and library are found here.
 # bulwark uses hiredis's protocol reader only; its I/O is Asio's.
-find_package(hiredis CONFIG QUIET)
+find_package(hiredis ${hiredis_FIND_VERSION} CONFIG QUIET)
 if(hiredis_FOUND AND TARGET hiredis::hiredis)
     return()
 endif()

@@ -52,11 +52,19 @@ foreach(layer IN LISTS BULWARK_LAYERS)
             install(FILES "${PROJECT_SOURCE_DIR}/cmake/Find${package}.cmake"
                 DESTINATION "${BULWARK_INSTALL_CMAKEDIR}"
                 COMPONENT bulwark_development)
+            # find_package, not find_dependency: that macro return()s on failure, which
+            # would leave the consumer's CMAKE_MODULE_PATH changed.
             string(APPEND content
                 "set(_bulwark_module_path \"\${CMAKE_MODULE_PATH}\")\n"
                 "list(PREPEND CMAKE_MODULE_PATH \"\${CMAKE_CURRENT_LIST_DIR}\")\n"
-                "find_dependency(${args})\n"
-                "set(CMAKE_MODULE_PATH \"\${_bulwark_module_path}\")\n")
+                "find_package(${args} QUIET)\n"
+                "set(CMAKE_MODULE_PATH \"\${_bulwark_module_path}\")\n"
+                "unset(_bulwark_module_path)\n"
+                "if(NOT ${package}_FOUND)\n"
+                "    set(bulwark_FOUND FALSE)\n"
+                "    set(bulwark_NOT_FOUND_MESSAGE \"bulwark: layer ${layer} needs ${args}\")\n"
+                "    return()\n"
+                "endif()\n")
         else()
             string(APPEND content "find_dependency(${args})\n")
         endif()

@@ -1,6 +1,6 @@
 # vcpkg overlay port that builds the bulwark checkout it lives in:
 #
-#   vcpkg install bulwark[telemetry,asio,http] --overlay-ports=<bulwark checkout>/ports
+#   vcpkg install bulwark[telemetry,asio,http,redis] --overlay-ports=<bulwark checkout>/ports
 #
 # or, in a manifest project, add "bulwark" to vcpkg.json and pass the same --overlay-ports
 # (or list the folder in vcpkg-configuration.json "overlay-ports").
@@ -12,6 +12,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
         telemetry BULWARK_WITH_TELEMETRY
         asio      BULWARK_WITH_ASIO
         http      BULWARK_WITH_HTTP
+        redis     BULWARK_WITH_REDIS
 )
 
 vcpkg_cmake_configure(

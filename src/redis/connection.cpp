@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -41,10 +42,38 @@ command& command::arg(std::string_view value) {
     return *this;
 }
 
-command& command::append_integer(std::int64_t value) {
+command& command::append_signed(std::int64_t value) {
     char digits[24];
     const auto r = std::to_chars(digits, digits + sizeof digits, value);
     return arg(std::string_view{digits, static_cast<std::size_t>(r.ptr - digits)});
+}
+
+command& command::append_unsigned(std::uint64_t value) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, value);
+    return arg(std::string_view{digits, static_cast<std::size_t>(r.ptr - digits)});
+}
+
+std::string_view command::argument(std::size_t index) const noexcept {
+    // body_ is "$<len>\r\n<bytes>\r\n" per argument.
+    const std::string_view b{body_};
+    std::size_t at = 0;
+    for (std::size_t i = 0; at < b.size(); ++i) {
+        const auto eol = b.find("\r\n", at);
+        if (b[at] != '$' || eol == std::string_view::npos) {
+            return {};
+        }
+        std::size_t len = 0;
+        const auto r = std::from_chars(b.data() + at + 1, b.data() + eol, len);
+        if (r.ec != std::errc{} || eol + 2 + len > b.size()) {
+            return {};
+        }
+        if (i == index) {
+            return b.substr(eol + 2, len);
+        }
+        at = eol + 2 + len + 2;
+    }
+    return {};
 }
 
 void command::encode(std::string& out) const {
@@ -145,6 +174,29 @@ using steady = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------------------------
 // impl
 
+// Whether a command gets exactly one reply, which the in-order matching of replies needs.
+bool one_reply(const command& cmd) noexcept {
+    if (cmd.argument_count() == 0) {
+        return false; // Redis ignores an empty request: no reply at all
+    }
+    const auto equals = [](std::string_view arg, std::string_view upper) {
+        return arg.size() == upper.size() &&
+               std::equal(arg.begin(), arg.end(), upper.begin(), [](char a, char b) {
+                   return (a >= 'a' && a <= 'z' ? static_cast<char>(a - 'a' + 'A') : a) == b;
+               });
+    };
+    const auto name = cmd.argument(0);
+    for (const std::string_view n :
+         {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+          "MONITOR", "QUIT", "RESET", "HELLO"}) {
+        if (equals(name, n)) {
+            return false;
+        }
+    }
+    // CLIENT REPLY OFF|SKIP silences the replies the matching counts on.
+    return !(equals(name, "CLIENT") && equals(cmd.argument(1), "REPLY"));
+}
+
 class connection::impl : public std::enable_shared_from_this<impl> {
 public:
     impl(executor_type ex, connection_config c)
@@ -173,16 +225,20 @@ public:
     }
 
     void submit(command cmd, std::unique_ptr<detail::exec_op> op) {
-        net::post(strand_, [self = shared_from_this(), cmd = std::move(cmd),
-                            op = std::move(op)]() mutable { self->enqueue(cmd, std::move(op)); });
+        // The timeout counts from the call, including the wait for the strand.
+        const auto deadline = steady::now() + config_.command_timeout;
+        net::post(strand_, [self = shared_from_this(), cmd = std::move(cmd), op = std::move(op),
+                            deadline]() mutable { self->enqueue(cmd, std::move(op), deadline); });
     }
 
     connection_stats stats() const {
         connection_stats s;
         s.connected = connected_.load(std::memory_order_relaxed);
-        s.connects = connects_.load(std::memory_order_relaxed);
-        s.connect_failures = connect_failures_.load(std::memory_order_relaxed);
-        s.disconnects = disconnects_.load(std::memory_order_relaxed);
+        // acquire: pairs with the release increments, so last_error (written before them) is
+        // the error of the failure counted.
+        s.connects = connects_.load(std::memory_order_acquire);
+        s.connect_failures = connect_failures_.load(std::memory_order_acquire);
+        s.disconnects = disconnects_.load(std::memory_order_acquire);
         s.commands = commands_.load(std::memory_order_relaxed);
         s.replies = replies_.load(std::memory_order_relaxed);
         s.timeouts = timeouts_.load(std::memory_order_relaxed);
@@ -212,9 +268,14 @@ private:
         std::move(*op).complete(ec, std::move(r));
     }
 
-    void enqueue(const command& cmd, std::unique_ptr<detail::exec_op> op) {
+    void enqueue(const command& cmd, std::unique_ptr<detail::exec_op> op,
+                 steady::time_point deadline) {
         if (stopped_) {
             finish(std::move(op), net::error::operation_aborted);
+            return;
+        }
+        if (!one_reply(cmd)) {
+            finish(std::move(op), net::error::invalid_argument);
             return;
         }
         if (!ready_) {
@@ -227,13 +288,18 @@ private:
             finish(std::move(op), make_boost_error_code(error::store_busy));
             return;
         }
+        // Deadlines stay in queue order, so the timed-out entries are always a prefix.
+        if (!pending_.empty()) {
+            deadline = std::max(deadline, pending_.back().deadline);
+        }
+        entry e{std::move(op), deadline};
+        const auto written = out_.size();
         try {
             cmd.encode(out_);
-            pending_.push_back({std::move(op), steady::now() + config_.command_timeout});
+            pending_.push_back(std::move(e)); // strong guarantee: e keeps the op on failure
         } catch (...) {
-            // Out of memory: the command was not queued. Nothing half-written can be sent
-            // (a partial command would corrupt the stream), so the connection is replaced.
-            close_connection(make_boost_error_code(error::store_connection_lost));
+            out_.resize(written); // no half-encoded command may reach the socket
+            finish(std::move(e.op), make_boost_error_code(error::store_busy));
             return;
         }
         pending_count_.store(pending_.size(), std::memory_order_relaxed);
@@ -241,18 +307,31 @@ private:
         if (writer_idle_) {
             write_signal_.cancel();
         }
-        if (pending_.size() - abandoned_ == 1) {
+        if (pending_.size() == 1) {
             timeout_timer_.cancel(); // it waits for nothing: re-arm for this deadline
         }
     }
 
-    // Fails everything in flight with `ec` and closes the socket; the loops then end.
-    void close_connection(boost::system::error_code ec) {
-        if (ready_) {
-            disconnects_.fetch_add(1, std::memory_order_relaxed);
-            record_error(ec);
+    // The first real cause of a connection's end (not the cancellation of its other loops).
+    void note_error(boost::system::error_code ec) {
+        if (!conn_error_ && ec && ec != net::error::operation_aborted) {
+            conn_error_ = ec;
+        }
+    }
+
+    void record_error(boost::system::error_code ec) {
+        const std::lock_guard lock{error_mutex_};
+        last_error_ = static_cast<std::error_code>(ec);
+    }
+
+    // Fails everything in flight with `fail_with` and closes the socket; the loops then end.
+    void close_connection(boost::system::error_code fail_with) {
+        if (ready_ && !stopped_) {
+            record_error(conn_error_ ? conn_error_ : fail_with);
+            disconnects_.fetch_add(1, std::memory_order_release);
         }
         ready_ = false;
+        conn_error_ = {};
         connected_.store(false, std::memory_order_relaxed);
         boost::system::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -266,14 +345,9 @@ private:
         pending_count_.store(0, std::memory_order_relaxed);
         for (auto& e : pending) {
             if (e.op) {
-                finish(std::move(e.op), ec);
+                finish(std::move(e.op), fail_with);
             }
         }
-    }
-
-    void record_error(boost::system::error_code ec) {
-        const std::lock_guard lock{error_mutex_};
-        last_error_ = static_cast<std::error_code>(ec);
     }
 
     net::awaitable<void> run() {
@@ -281,20 +355,31 @@ private:
         unsigned attempt = 0;
         duration previous{};
         while (!stopped_) {
-            const auto ec = co_await connect_once();
-            if (!ec && !stopped_) {
-                attempt = 0;
-                previous = {};
-                ready_ = true;
-                connected_.store(true, std::memory_order_relaxed);
-                connects_.fetch_add(1, std::memory_order_relaxed);
-                co_await (read_loop() || write_loop() || timeout_loop());
+            try {
+                const auto ec = co_await connect_once();
+                if (stopped_) {
+                    boost::system::error_code ignored;
+                    socket_.close(ignored);
+                    break;
+                }
+                if (!ec) {
+                    attempt = 0;
+                    previous = {};
+                    ready_ = true;
+                    conn_error_ = {};
+                    connected_.store(true, std::memory_order_relaxed);
+                    connects_.fetch_add(1, std::memory_order_release);
+                    co_await (read_loop() || write_loop() || timeout_loop());
+                    close_connection(make_boost_error_code(error::store_connection_lost));
+                } else {
+                    record_error(ec);
+                    connect_failures_.fetch_add(1, std::memory_order_release);
+                    boost::system::error_code ignored;
+                    socket_.close(ignored);
+                }
+            } catch (...) {
+                // Out of memory somewhere in the loops: drop this connection, keep trying.
                 close_connection(make_boost_error_code(error::store_connection_lost));
-            } else if (ec) {
-                connect_failures_.fetch_add(1, std::memory_order_relaxed);
-                record_error(ec);
-                boost::system::error_code ignored;
-                socket_.close(ignored);
             }
             if (stopped_) {
                 break;
@@ -307,7 +392,8 @@ private:
         }
     }
 
-    // Resolve, connect and handshake within connect_timeout.
+    // Resolve, connect and handshake within connect_timeout (name resolution itself cannot be
+    // interrupted in Boost 1.81: a hanging resolver delays the attempt beyond it).
     net::awaitable<boost::system::error_code> connect_once() {
         net::steady_timer deadline{strand_};
         deadline.expires_after(config_.connect_timeout);
@@ -320,6 +406,7 @@ private:
     }
 
     net::awaitable<boost::system::error_code> connect_and_handshake() {
+        co_await net::this_coro::throw_if_cancelled(false);
         tcp::resolver resolver{strand_};
         const std::string port = std::to_string(config_.port);
         auto [rec, endpoints] =
@@ -340,7 +427,9 @@ private:
             co_return make_boost_error_code(error::store_connection_lost);
         }
 
-        // The handshake: AUTH, SELECT and CLIENT SETNAME pipelined in one write.
+        // The handshake: AUTH, SELECT and CLIENT SETNAME pipelined in one write. An error
+        // reply to AUTH or SELECT fails the attempt; one to CLIENT SETNAME (an ACL without
+        // +client|setname, a managed Redis without CLIENT) only leaves the name unset.
         std::string hello;
         std::size_t expected = 0;
         if (!config_.password.empty()) {
@@ -355,6 +444,7 @@ private:
             command{"SELECT", config_.database}.encode(hello);
             ++expected;
         }
+        const std::size_t must_succeed = expected;
         if (!config_.client_name.empty()) {
             command{"CLIENT", "SETNAME", config_.client_name}.encode(hello);
             ++expected;
@@ -387,7 +477,10 @@ private:
                     break;
                 }
                 const std::unique_ptr<void, reply_deleter> owned{raw};
-                refused = refused || static_cast<redisReply*>(raw)->type == REDIS_REPLY_ERROR;
+                if (got < must_succeed &&
+                    static_cast<redisReply*>(raw)->type == REDIS_REPLY_ERROR) {
+                    refused = true;
+                }
                 ++got;
             }
         }
@@ -397,27 +490,31 @@ private:
         co_return boost::system::error_code{};
     }
 
-    // Whether the awaitable operators asked this coroutine to stop (another loop ended).
+    // Whether the awaitable operators asked this coroutine to stop (another loop ended). The
+    // loops turn throw_if_cancelled off, so a cancelled wait returns and they check here.
     static net::awaitable<bool> cancelled() {
         const auto state = co_await net::this_coro::cancellation_state;
         co_return state.cancelled() != net::cancellation_type::none;
     }
 
     net::awaitable<void> read_loop() {
+        co_await net::this_coro::throw_if_cancelled(false);
         for (;;) {
             auto [ec, n] = co_await socket_.async_read_some(net::buffer(read_buf_),
                                                             net::as_tuple(net::use_awaitable));
             if (ec) {
-                record_error(ec);
+                note_error(ec);
                 co_return;
             }
             if (redisReaderFeed(reader_.get(), read_buf_.data(), n) != REDIS_OK) {
+                note_error(make_boost_error_code(error::store_protocol_error));
                 close_connection(make_boost_error_code(error::store_protocol_error));
                 co_return;
             }
             for (;;) {
                 void* raw = nullptr;
                 if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                    note_error(make_boost_error_code(error::store_protocol_error));
                     close_connection(make_boost_error_code(error::store_protocol_error));
                     co_return;
                 }
@@ -427,6 +524,7 @@ private:
                 const std::unique_ptr<void, reply_deleter> owned{raw};
                 if (pending_.empty()) {
                     // A reply nobody asked for: the stream is out of step.
+                    note_error(make_boost_error_code(error::store_protocol_error));
                     close_connection(make_boost_error_code(error::store_protocol_error));
                     co_return;
                 }
@@ -435,23 +533,16 @@ private:
                 pending_.pop_front();
                 pending_count_.store(pending_.size(), std::memory_order_relaxed);
                 if (!e.op) {
-                    --abandoned_;
+                    --abandoned_; // the late reply of a timed-out command
                     continue;
                 }
-                reply r;
-                try {
-                    r = convert(*static_cast<redisReply*>(raw));
-                } catch (...) {
-                    finish(std::move(e.op), make_boost_error_code(error::store_connection_lost));
-                    close_connection(make_boost_error_code(error::store_connection_lost));
-                    co_return;
-                }
-                finish(std::move(e.op), {}, std::move(r));
+                finish(std::move(e.op), {}, convert(*static_cast<redisReply*>(raw)));
             }
         }
     }
 
     net::awaitable<void> write_loop() {
+        co_await net::this_coro::throw_if_cancelled(false);
         std::string writing;
         for (;;) {
             if (out_.empty()) {
@@ -469,22 +560,29 @@ private:
             auto [ec, n] = co_await net::async_write(socket_, net::buffer(writing),
                                                      net::as_tuple(net::use_awaitable));
             if (ec) {
-                record_error(ec);
+                note_error(ec);
+                co_return;
+            }
+            if (co_await cancelled()) {
                 co_return;
             }
             writing.clear();
         }
     }
 
-    // Completes overdue commands with store_timeout; ends (replacing the connection) when the
-    // oldest reply is overdue by a second command_timeout.
+    // Completes overdue commands with store_timeout, and ends (so the connection is replaced)
+    // when the oldest reply is overdue by a second command_timeout: a stuck or vanished peer.
     net::awaitable<void> timeout_loop() {
+        co_await net::this_coro::throw_if_cancelled(false);
         for (;;) {
-            if (pending_.size() == abandoned_) {
-                timeout_timer_.expires_at(steady::time_point::max());
-            } else {
-                timeout_timer_.expires_at(pending_[abandoned_].deadline);
+            auto wake = steady::time_point::max();
+            if (abandoned_ < pending_.size()) {
+                wake = pending_[abandoned_].deadline;
             }
+            if (abandoned_ > 0) {
+                wake = std::min(wake, pending_.front().deadline + config_.command_timeout);
+            }
+            timeout_timer_.expires_at(wake);
             co_await timeout_timer_.async_wait(net::as_tuple(net::use_awaitable));
             if (!ready_ || co_await cancelled()) {
                 co_return;
@@ -497,21 +595,8 @@ private:
                 ++abandoned_;
             }
             if (abandoned_ > 0 && pending_.front().deadline + config_.command_timeout <= now) {
-                record_error(make_boost_error_code(error::store_timeout));
-                co_return; // the peer is gone or stuck: replace the connection
-            }
-            if (abandoned_ > 0 && pending_.size() == abandoned_) {
-                // Only abandoned replies are left: wake when the oldest becomes dead.
-                timeout_timer_.expires_at(pending_.front().deadline + config_.command_timeout);
-                co_await timeout_timer_.async_wait(net::as_tuple(net::use_awaitable));
-                if (!ready_ || co_await cancelled()) {
-                    co_return;
-                }
-                if (abandoned_ > 0 &&
-                    pending_.front().deadline + config_.command_timeout <= steady::now()) {
-                    record_error(make_boost_error_code(error::store_timeout));
-                    co_return;
-                }
+                note_error(make_boost_error_code(error::store_timeout));
+                co_return;
             }
         }
     }
@@ -527,9 +612,10 @@ private:
     reader_ptr reader_;
     std::array<char, 16384> read_buf_{};
 
-    std::deque<entry> pending_; // written or in out_, answered in this order
-    std::size_t abandoned_ = 0; // timed-out entries: always a prefix of pending_
-    std::string out_;           // encoded commands not yet written
+    std::deque<entry> pending_;            // written or in out_, answered in this order
+    std::size_t abandoned_ = 0;            // timed-out entries: always a prefix of pending_
+    std::string out_;                      // encoded commands not yet written
+    boost::system::error_code conn_error_; // why the current connection ended
     bool started_ = false;
     bool stopped_ = false;
     bool ready_ = false;
@@ -571,8 +657,9 @@ void connection::stop() {
     impl_->stop();
 }
 
-void connection::submit(command cmd, std::unique_ptr<detail::exec_op> op) {
-    impl_->submit(std::move(cmd), std::move(op));
+void connection::submit(const std::shared_ptr<impl>& state, command cmd,
+                        std::unique_ptr<detail::exec_op> op) {
+    state->submit(std::move(cmd), std::move(op));
 }
 
 connection_stats connection::stats() const {

@@ -8,7 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -30,7 +32,16 @@ class redis_server {
 public:
     using options = redis_server_options;
 
-    explicit redis_server(options o = {}) : options_{std::move(o)}, port_{free_port()} { start(); }
+    explicit redis_server(options o = {}) : options_{std::move(o)} {
+        // The port is free when chosen, but another test may take it before redis-server
+        // binds: then this server exits (or another answers), and a new port is tried.
+        for (int attempt = 0;; ++attempt) {
+            port_ = free_port();
+            if (start(attempt < 4)) {
+                return;
+            }
+        }
+    }
     ~redis_server() { kill(); }
     redis_server(const redis_server&) = delete;
     redis_server& operator=(const redis_server&) = delete;
@@ -51,7 +62,7 @@ public:
     // Starts again on the same port (an empty database: nothing is persisted).
     void restart() {
         kill();
-        start();
+        start(false);
     }
 
 private:
@@ -61,7 +72,9 @@ private:
         return a.local_endpoint().port();
     }
 
-    void start() {
+    // Starts redis-server on port_; true once it is this child that answers there. With
+    // `retry`, false when another process has the port; otherwise that throws.
+    bool start(bool retry) {
         std::vector<std::string> args = {"redis-server",
                                          "--port",
                                          std::to_string(port_),
@@ -103,11 +116,21 @@ private:
             boost::system::error_code ec;
             s.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
             if (!ec) {
-                return;
+                if (answering_pid(s) == pid_) {
+                    return true;
+                }
+                kill(); // another process holds the port
+                if (retry) {
+                    return false;
+                }
+                throw std::runtime_error("port " + std::to_string(port_) + " is taken");
             }
             int status = 0;
             if (::waitpid(pid_, &status, WNOHANG) == pid_) {
                 pid_ = -1;
+                if (retry) {
+                    return false; // most likely the port was taken
+                }
                 throw std::runtime_error("redis-server exited at start (is it installed?)");
             }
             if (std::chrono::steady_clock::now() > deadline) {
@@ -118,8 +141,33 @@ private:
         }
     }
 
+    // The process id the server on `s` reports (INFO server), or -1.
+    pid_t answering_pid(boost::asio::ip::tcp::socket& s) const {
+        std::string request;
+        if (!options_.password.empty()) {
+            request += "*2\r\n$4\r\nAUTH\r\n$" + std::to_string(options_.password.size()) + "\r\n" +
+                       options_.password + "\r\n";
+        }
+        request += "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n";
+        boost::system::error_code ec;
+        boost::asio::write(s, boost::asio::buffer(request), ec);
+        std::string got;
+        std::array<char, 4096> buf{};
+        while (!ec && got.find("\r\ntcp_port:") == std::string::npos &&
+               got.find("-NOAUTH") == std::string::npos &&
+               got.find("-WRONGPASS") == std::string::npos) {
+            const auto n = s.read_some(boost::asio::buffer(buf), ec);
+            got.append(buf.data(), n);
+        }
+        const auto at = got.find("process_id:");
+        if (at == std::string::npos) {
+            return -1;
+        }
+        return static_cast<pid_t>(std::stol(got.substr(at + 11)));
+    }
+
     options options_;
-    std::uint16_t port_;
+    std::uint16_t port_ = 0;
     pid_t pid_ = -1;
 };
 

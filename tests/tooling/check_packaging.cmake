@@ -138,6 +138,15 @@ foreach(layer IN ITEMS telemetry asio http redis)
     endforeach()
 endforeach()
 
+# --- vcpkg portfile: every layer feature maps to its BULWARK_WITH_* option ------------------
+file(READ "${ROOT}/ports/bulwark/portfile.cmake" portfile)
+foreach(layer IN ITEMS telemetry asio http redis)
+    string(TOUPPER "${layer}" layer_upper)
+    if(NOT portfile MATCHES "\n[ \t]*${layer}[ \t]+BULWARK_WITH_${layer_upper}[ \t]*\n")
+        problem("ports/bulwark/portfile.cmake: feature '${layer}' is not mapped to BULWARK_WITH_${layer_upper}")
+    endif()
+endforeach()
+
 list(LENGTH problems n)
 if(n GREATER 0)
     message(FATAL_ERROR "${n} packaging inconsistencies")

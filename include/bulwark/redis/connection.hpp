@@ -71,30 +71,32 @@ struct connection_stats {
 
 namespace detail {
 
-// A queued command's completion, type-erased (Boost 1.81 has no any_completion_handler).
-class exec_op {
+// A pending operation's completion, type-erased (Boost 1.81 has no any_completion_handler):
+// the handler and a work guard on its executor, completed by a post to that executor.
+template <class... Args>
+class completion_op {
 public:
-    virtual ~exec_op() = default;
-    exec_op() = default;
-    exec_op(const exec_op&) = delete;
-    exec_op& operator=(const exec_op&) = delete;
-    // Completes through the handler's executor and frees the op.
-    virtual void complete(boost::system::error_code ec, reply r) && = 0;
+    virtual ~completion_op() = default;
+    completion_op() = default;
+    completion_op(const completion_op&) = delete;
+    completion_op& operator=(const completion_op&) = delete;
+    // Completes through the handler's executor, never inline.
+    virtual void complete(Args... args) && = 0;
 };
 
-template <class Handler, class Executor>
-class exec_op_impl final : public exec_op {
+template <class Handler, class Executor, class... Args>
+class completion_op_impl final : public completion_op<Args...> {
 public:
-    exec_op_impl(Handler&& h, const Executor& io)
+    completion_op_impl(Handler&& h, const Executor& io)
         : handler_{std::move(h)}, work_{boost::asio::get_associated_executor(handler_, io)} {}
 
-    void complete(boost::system::error_code ec, reply r) && override {
+    void complete(Args... args) && override {
         auto ex = work_.get_executor();
-        auto h = std::move(handler_);
-        work_.reset();
-        boost::asio::post(ex, [h = std::move(h), ec, r = std::move(r)]() mutable {
-            std::move(h)(ec, std::move(r));
-        });
+        // The guard travels with the posted handler: released before the post, it could be
+        // the last work of the handler's io_context, which would then stop without running it.
+        boost::asio::post(ex,
+                          [h = std::move(handler_), w = std::move(work_),
+                           ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
     }
 
 private:
@@ -103,6 +105,8 @@ private:
         std::declval<Handler&>(), std::declval<const Executor&>()))>>
         work_;
 };
+
+using exec_op = completion_op<boost::system::error_code, reply>;
 
 } // namespace detail
 
@@ -155,15 +159,23 @@ public:
      * Sends `cmd`; completes with `void(boost::system::error_code, reply)`.
      *
      * Errors: error::store_not_connected, store_busy, store_timeout, store_connection_lost,
-     * and boost::asio::error::operation_aborted after stop(). Not cancellable: it always
-     * completes within `command_timeout`.
+     * store_protocol_error, boost::asio::error::operation_aborted after stop(), and
+     * boost::asio::error::invalid_argument for a command that does not get exactly one reply
+     * (an empty command, SUBSCRIBE and its kin, MONITOR, QUIT, RESET, HELLO, CLIENT REPLY).
+     * Not cancellable: it completes within `command_timeout` of the call.
+     *
+     * State set with a command (SELECT, AUTH, CLIENT SETNAME) is lost when the connection is
+     * replaced: put it in the connection_config, which the handshake applies every time.
      */
     template <class Token = boost::asio::default_completion_token_t<executor_type>>
     auto async_exec(command cmd, Token&& token = {}) {
+        // The initiation holds the state, not `this`: a lazy token (deferred, use_awaitable)
+        // may initiate after the connection object is gone (the command then fails).
         return boost::asio::async_initiate<Token, void(boost::system::error_code, reply)>(
-            [this](auto handler, command c) {
-                using op_type = detail::exec_op_impl<decltype(handler), executor_type>;
-                submit(std::move(c), std::make_unique<op_type>(std::move(handler), executor_));
+            [state = impl_, ex = executor_](auto handler, command c) {
+                using op_type = detail::completion_op_impl<decltype(handler), executor_type,
+                                                           boost::system::error_code, reply>;
+                submit(state, std::move(c), std::make_unique<op_type>(std::move(handler), ex));
             },
             token, std::move(cmd));
     }
@@ -176,7 +188,8 @@ public:
     class impl;
 
 private:
-    BULWARK_REDIS_API void submit(command cmd, std::unique_ptr<detail::exec_op> op);
+    BULWARK_REDIS_API static void submit(const std::shared_ptr<impl>& state, command cmd,
+                                         std::unique_ptr<detail::exec_op> op);
 
     executor_type executor_;
     std::shared_ptr<impl> impl_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace bulwark::redis {
@@ -60,16 +61,25 @@ public:
     command& arg(const std::string& value) { return arg(std::string_view{value}); }
     template <std::integral I>
     command& arg(I value) {
-        return append_integer(static_cast<std::int64_t>(value));
+        if constexpr (std::is_same_v<I, bool>) {
+            return append_signed(value ? 1 : 0);
+        } else if constexpr (std::is_signed_v<I>) {
+            return append_signed(value);
+        } else {
+            return append_unsigned(value);
+        }
     }
 
     [[nodiscard]] std::size_t argument_count() const noexcept { return argc_; }
+    /// Argument `index` (0: the command's name as given), or empty past the last.
+    [[nodiscard]] BULWARK_REDIS_API std::string_view argument(std::size_t index) const noexcept;
 
     /// Appends the whole command (array header and arguments) to `out`.
     BULWARK_REDIS_API void encode(std::string& out) const;
 
 private:
-    BULWARK_REDIS_API command& append_integer(std::int64_t value);
+    BULWARK_REDIS_API command& append_signed(std::int64_t value);
+    BULWARK_REDIS_API command& append_unsigned(std::uint64_t value);
 
     std::string body_;
     std::size_t argc_ = 0;
