@@ -406,7 +406,7 @@ TEST_CASE("the example of docs/redis.md", "[redis][docs]") {
     //! [connect]
     bulwark::redis::connection redis{
         io.get_executor(),
-        {.host = "127.0.0.1", .port = port, .command_timeout = std::chrono::milliseconds{50}}};
+        {.host = "127.0.0.1", .port = port, .command_timeout = std::chrono::milliseconds{250}}};
     redis.start(); // connects in the background, and reconnects after failures
     //! [connect]
     REQUIRE(eventually([&] { return redis.connected(); }));
