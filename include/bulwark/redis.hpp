@@ -6,6 +6,7 @@
 
 #include <bulwark/asio.hpp>
 #include <bulwark/redis/connection.hpp>
+#include <bulwark/redis/rate_limit/gcra_limiter.hpp>
 #include <bulwark/redis/reply.hpp>
 
 #endif

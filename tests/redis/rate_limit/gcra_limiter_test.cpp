@@ -1,0 +1,257 @@
+// redis::gcra_limiter against a real redis-server: one quota shared by two instances,
+// decisions equal to the local GCRA's, keys that expire, NOSCRIPT answered by resending the
+// script, the over-limit cache, and Redis killed and restarted under each on_failure mode.
+#include <bulwark/redis/rate_limit/gcra_limiter.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <support/eventually.hpp>
+#include <support/redis_server.hpp>
+#include <thread>
+
+namespace net = boost::asio;
+using bulwark::quota;
+using bulwark::rate_decision;
+using bulwark::redis::command;
+using bulwark::redis::connection;
+using bulwark::redis::gcra_limiter;
+using bulwark::redis::on_store_failure;
+using bulwark::redis::reply;
+using bulwark::test::eventually;
+using bulwark::test::redis_server;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct io_thread {
+    net::io_context io;
+    net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~io_thread() {
+        work.reset();
+        io.stop();
+        thread.join();
+    }
+};
+
+rate_decision decide(gcra_limiter& l, std::string_view key, std::uint64_t n = 1) {
+    auto f = l.async_try_acquire(key, n, net::use_future);
+    REQUIRE(f.wait_for(10s) == std::future_status::ready); // always decides, never hangs
+    return f.get();
+}
+
+reply run(connection& c, command cmd) {
+    auto f = c.async_exec(std::move(cmd), net::use_future);
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    return f.get();
+}
+
+bulwark::redis::connection_config local(std::uint16_t port) {
+    return {.port = port, .reconnect = {.initial = 10ms, .max = 50ms}};
+}
+
+} // namespace
+
+TEST_CASE("redis gcra: two instances share one quota exactly", "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection a_conn{t.io.get_executor(), local(server.port())};
+    connection b_conn{t.io.get_executor(), local(server.port())};
+    a_conn.start();
+    b_conn.start();
+    REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
+    // 10 per minute, burst 10: no refill during the test.
+    const auto q = quota::per_minute(10);
+    gcra_limiter a{a_conn, q, {.over_limit_cache = false}};
+    gcra_limiter b{b_conn, q, {.over_limit_cache = false}};
+    int allowed = 0;
+    for (int i = 0; i < 30; ++i) {
+        allowed += decide(i % 2 == 0 ? a : b, "client-1").allowed ? 1 : 0;
+    }
+    CHECK(allowed == 10);
+    CHECK(a.stats().store_decisions + b.stats().store_decisions == 30);
+    // Another key has its own budget.
+    CHECK(decide(a, "client-2").allowed);
+}
+
+TEST_CASE("redis gcra: decisions equal the local GCRA's", "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    const auto q = quota::per_minute(10); // T = 6 s, burst 10, window 60 s
+    gcra_limiter l{c, q};
+    auto d = decide(l, "k");
+    CHECK(d.allowed);
+    CHECK(d.limit == 10);
+    CHECK(d.remaining == 9);
+    CHECK(d.window == 60s);
+    CHECK(d.retry_after == 0s);
+    CHECK(d.reset_after > 5900ms); // one token spent: full again in T = 6 s
+    CHECK(d.reset_after <= 6s);
+    d = decide(l, "k", 9);
+    CHECK(d.allowed);
+    CHECK(d.remaining == 0);
+    d = decide(l, "k");
+    CHECK_FALSE(d.allowed);
+    CHECK(d.retry_after > 5900ms); // the next token in about T
+    CHECK(d.retry_after <= 6s);
+    const auto peek = decide(l, "k", 0); // cost 0 reads the shared state, spends nothing
+    CHECK(peek.allowed);
+    CHECK(peek.remaining == 0);
+    CHECK(peek.reset_after > 59s);
+    d = decide(l, "other", 11); // more than the burst: never
+    CHECK_FALSE(d.allowed);
+    CHECK(d.retry_after == rate_decision::never);
+}
+
+TEST_CASE("redis gcra: hash-tagged keys that expire when full again", "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    gcra_limiter l{c, quota::per_second(100)}; // T = 10 ms, burst 100
+    CHECK(decide(l, "user:7", 3).allowed);
+    const auto ttl = run(c, command{"PTTL", "bulwark:rl:{user:7}"});
+    REQUIRE(ttl.type == reply::kind::integer);
+    CHECK(ttl.integer > 0);
+    CHECK(ttl.integer <= 31); // 3 tokens of 10 ms, plus 1 ms
+    REQUIRE(eventually([&] {
+        return run(c, command{"EXISTS", "bulwark:rl:{user:7}"}).integer == 0;
+    }));
+}
+
+TEST_CASE("redis gcra: NOSCRIPT is answered by sending the script", "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    gcra_limiter l{c, quota::per_minute(10)};
+    CHECK(decide(l, "k").allowed); // the first call meets an empty script cache too
+    const auto reloads = l.stats().script_reloads;
+    CHECK(reloads == 1);
+    CHECK(run(c, command{"SCRIPT", "FLUSH"}).text == "OK");
+    const auto d = decide(l, "k");
+    CHECK(d.allowed);
+    CHECK(d.remaining == 8); // the state survived the flush; only the script was reloaded
+    CHECK(l.stats().script_reloads == reloads + 1);
+    CHECK(decide(l, "k").remaining == 7);
+    CHECK(l.stats().script_reloads == reloads + 1);
+}
+
+TEST_CASE("redis gcra: the over-limit cache refuses known keys without a round trip",
+          "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    gcra_limiter l{c, quota::per_minute(2)};
+    CHECK(decide(l, "k").allowed);
+    CHECK(decide(l, "k").allowed);
+    const auto refused = decide(l, "k");
+    CHECK_FALSE(refused.allowed);
+    const auto sent = c.stats().commands;
+    for (int i = 0; i < 5; ++i) {
+        const auto d = decide(l, "k");
+        CHECK_FALSE(d.allowed);
+        CHECK(d.retry_after <= refused.retry_after);
+        CHECK(d.retry_after > 0s);
+    }
+    CHECK(c.stats().commands == sent); // none reached Redis
+    CHECK(l.stats().cached_denials == 5);
+    CHECK(decide(l, "other").allowed); // other keys still go to Redis
+}
+
+TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips, recovery",
+          "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    auto cfg = local(server.port());
+    cfg.command_timeout = 100ms;
+    connection c{t.io.get_executor(), cfg};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    const auto q = quota::per_minute(10);
+    const bulwark::circuit_breaker_config breaker{
+        .window_size = 4, .minimum_calls = 4, .wait_in_open = 50ms};
+    gcra_limiter open{c, q, {.on_failure = on_store_failure::allow, .breaker = breaker}};
+    gcra_limiter closed{c, q, {.on_failure = on_store_failure::deny, .breaker = breaker}};
+    gcra_limiter local_limit{
+        c,
+        q,
+        {.on_failure = on_store_failure::local_limit, .expected_instances = 5, .breaker = breaker}};
+    CHECK(decide(local_limit, "k").allowed);
+    server.kill();
+    REQUIRE(eventually([&] { return !c.connected(); }));
+
+    CHECK(decide(open, "k").allowed);
+    CHECK_FALSE(decide(closed, "k").allowed);
+    // 10 per minute over 5 instances: a local burst of 2.
+    int allowed = 0;
+    for (int i = 0; i < 6; ++i) {
+        allowed += decide(local_limit, "k").allowed ? 1 : 0;
+    }
+    CHECK(allowed == 2);
+    const auto s = local_limit.stats();
+    CHECK(s.local_decisions == 6);
+    CHECK(s.store_failures + s.breaker_skips == 6);
+    CHECK(s.breaker_skips >= 2); // opened after 4 failures: the rest never waited
+    CHECK(local_limit.store_state() == bulwark::breaker_state::open);
+
+    server.restart();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    // After wait_in_open, half-open probes reach Redis again and close the breaker.
+    int probe = 0;
+    REQUIRE(eventually([&] {
+        // A new key each time: a cached denial would never reach the breaker.
+        (void)decide(local_limit, "fresh-" + std::to_string(++probe));
+        return local_limit.store_state() == bulwark::breaker_state::closed;
+    }));
+    const auto before = local_limit.stats().store_decisions;
+    CHECK(decide(local_limit, "fresh-2").allowed);
+    CHECK(local_limit.stats().store_decisions == before + 1);
+}
+
+TEST_CASE("redis gcra config errors name their field", "[redis][rate_limit][config]") {
+    io_thread t;
+    connection c{t.io.get_executor(), {}};
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.expected_instances = 0}}),
+                      Catch::Contains("gcra_limiter_config.expected_instances"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.max_local_keys = 0}}),
+                      Catch::Contains("gcra_limiter_config.max_local_keys"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(-1)}), Catch::Contains("quota"));
+}
+
+TEST_CASE("the example of docs/rate_limit.md (global limits)", "[redis][rate_limit][docs]") {
+    redis_server server;
+    io_thread t;
+    connection redis{t.io.get_executor(), local(server.port())};
+    redis.start();
+    REQUIRE(eventually([&] { return redis.connected(); }));
+    const std::string client_key = "203.0.113.7";
+    std::promise<bool> admitted;
+    //! [redis_gcra]
+    // 100 requests per second per client, shared by every instance of the service. If Redis
+    // is unreachable, each of the 4 instances limits on its own at 25 per second.
+    bulwark::redis::gcra_limiter limiter{
+        redis,
+        bulwark::quota::per_second(100),
+        {.on_failure = bulwark::redis::on_store_failure::local_limit, .expected_instances = 4}};
+    limiter.async_try_acquire(client_key, 1, [&](bulwark::rate_decision d) {
+        // The same decision type as the local limiters: allowed, remaining, retry_after...
+        admitted.set_value(d.allowed);
+    });
+    //! [redis_gcra]
+    auto f = admitted.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get());
+    CHECK(limiter.stats().store_decisions == 1);
+}
