@@ -188,6 +188,8 @@ public:
     class impl;
 
 private:
+    friend class gcra_limiter; // submits on the shared state, which outlives this object
+
     BULWARK_REDIS_API static void submit(const std::shared_ptr<impl>& state, command cmd,
                                          std::unique_ptr<detail::exec_op> op);
 

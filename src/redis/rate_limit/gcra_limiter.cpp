@@ -1,11 +1,13 @@
 #include <bulwark/core/rate_limit/algorithms.hpp>
 #include <bulwark/redis/rate_limit/gcra_limiter.hpp>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <unordered_map>
 
 #include "../detail/sha1.hpp"
@@ -18,6 +20,18 @@ namespace {
 std::error_code validate(const quota& q, const gcra_limiter_config& c, config_issue* issue) {
     if (const auto ec = bulwark::validate(q, quota_use::token_bucket, issue)) {
         return ec;
+    }
+    if (!q.is_unlimited()) {
+        const auto p = gcra_algorithm::make_params(q);
+        // The script keeps the debt (at most T * burst) in Lua's doubles: exact below 2^53 ns.
+        if (p.burst > (std::uint64_t{1} << 53) / p.interval) {
+            return invalid_config(issue, "quota.burst",
+                                  "burst x emission interval must be under 2^53 ns (about 104 "
+                                  "days) for a Redis-backed limit");
+        }
+    }
+    if (c.name.empty()) {
+        return invalid_config(issue, "gcra_limiter_config.name", "must not be empty");
     }
     if (c.expected_instances == 0) {
         return invalid_config(issue, "gcra_limiter_config.expected_instances",
@@ -41,29 +55,23 @@ quota local_share(const quota& q, unsigned instances) {
     return quota::per(q.period(), q.count() / instances).with_burst(burst);
 }
 
-// "123.456" (microseconds, three decimals) to nanoseconds.
-std::optional<std::int64_t> parse_us(std::string_view s) {
-    double v = 0;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || !std::isfinite(v)) {
-        return std::nullopt;
-    }
-    return static_cast<std::int64_t>(std::llround(v * 1000.0));
-}
-
 } // namespace
 
 class gcra_limiter::impl : public std::enable_shared_from_this<impl> {
 public:
     impl(connection& store, const quota& q, gcra_limiter_config c)
-        : store_{store}, quota_{q}, params_{gcra_algorithm::make_params(q)}, config_{std::move(c)},
-          breaker_{config_.breaker}, fallback_{local_share(q, config_.expected_instances),
-                                               keyed_limiter_config{.max_keys =
-                                                                        config_.max_local_keys}},
-          sha_{detail::sha1_hex(detail::gcra_script)} {
+        : store_{store.impl_}, store_executor_{store.get_executor()}, quota_{q},
+          params_{gcra_algorithm::make_params(q)}, config_{std::move(c)}, breaker_{config_.breaker},
+          fallback_{local_share(q, config_.expected_instances),
+                    keyed_limiter_config{.max_keys = config_.max_local_keys}},
+          sha_{detail::sha1_hex(detail::gcra_script)}, seed_{std::random_device{}()} {
         interval_arg_ = std::to_string(params_.interval);
         burst_arg_ = std::to_string(params_.burst);
+        key_head_ =
+            config_.key_prefix + config_.name + ':' + interval_arg_ + ':' + burst_arg_ + ":{";
     }
+
+    connection::executor_type store_executor() const { return store_executor_; }
 
     void start(std::string key, std::uint64_t n,
                std::unique_ptr<detail::completion_op<rate_decision>> op) {
@@ -73,8 +81,8 @@ public:
             std::move(*op).complete(local_describe(n));
             return;
         }
-        if (config_.over_limit_cache) {
-            if (const auto d = cached_denial(key, n, now)) {
+        if (config_.over_limit_cache && n == 1) {
+            if (const auto d = cached_denial(key, now)) {
                 cached_denials_.fetch_add(1, std::memory_order_relaxed);
                 std::move(*op).complete(*d);
                 return;
@@ -86,13 +94,15 @@ public:
             std::move(*op).complete(on_failure(key, n, now));
             return;
         }
-        send(std::move(key), n, std::move(op), std::move(permit), false);
+        send(call{shared_from_this(), std::move(key), n, now, false, std::move(op),
+                  std::move(permit)});
     }
 
     gcra_limiter_stats stats() const noexcept {
         return {store_decisions_.load(std::memory_order_relaxed),
                 cached_denials_.load(std::memory_order_relaxed),
                 store_failures_.load(std::memory_order_relaxed),
+                reply_errors_.load(std::memory_order_relaxed),
                 breaker_skips_.load(std::memory_order_relaxed),
                 failure_allowed_.load(std::memory_order_relaxed),
                 failure_denied_.load(std::memory_order_relaxed),
@@ -101,91 +111,101 @@ public:
     }
 
     breaker_state store_state() const noexcept { return breaker_.state(); }
-    connection& store() noexcept { return store_; }
 
 private:
-    std::string redis_key(std::string_view key) const {
-        std::string k;
-        k.reserve(config_.key_prefix.size() + key.size() + 2);
-        k += config_.key_prefix;
-        k += '{';
-        k += key;
-        k += '}';
-        return k;
-    }
+    // One decision in flight. `self` is declared first so it is destroyed last: the permit's
+    // destructor (an unrecorded call) reaches the breaker that `self` keeps alive.
+    struct call {
+        std::shared_ptr<impl> self;
+        std::string key;
+        std::uint64_t n = 1;
+        time_point sent;
+        bool full_script = false;
+        std::unique_ptr<detail::completion_op<rate_decision>> op;
+        circuit_breaker::permit permit;
+    };
 
-    void send(std::string key, std::uint64_t n,
-              std::unique_ptr<detail::completion_op<rate_decision>> op,
-              circuit_breaker::permit permit, bool full_script) {
+    // The completion of one Redis call (a named type: see `call`).
+    struct on_reply_handler {
+        call c;
+        void operator()(boost::system::error_code ec, reply r) {
+            auto* self = c.self.get();
+            self->on_reply(std::move(c), ec, std::move(r));
+        }
+    };
+
+    void send(call c) {
         command cmd;
-        if (full_script) {
+        if (c.full_script) {
             cmd.arg("EVAL").arg(detail::gcra_script);
         } else {
             cmd.arg("EVALSHA").arg(sha_);
         }
-        cmd.arg(1).arg(redis_key(key)).arg(interval_arg_).arg(burst_arg_).arg(n);
-        // The completion runs on the connection's executor; the limiter outlives it through
-        // the shared pointer.
-        store_.async_exec(std::move(cmd),
-                          [self = shared_from_this(), key = std::move(key), n, op = std::move(op),
-                           permit = std::move(permit),
-                           full_script](boost::system::error_code ec, reply r) mutable {
-                              self->on_reply(std::move(key), n, std::move(op), std::move(permit),
-                                             full_script, ec, std::move(r));
-                          });
+        std::string redis_key;
+        redis_key.reserve(key_head_.size() + c.key.size() + 1);
+        redis_key.append(key_head_).append(c.key).append(1, '}');
+        cmd.arg(1).arg(redis_key).arg(interval_arg_).arg(burst_arg_).arg(c.n);
+        // Through the connection's shared state: it outlives the connection object, and a
+        // call on a destroyed connection fails with operation_aborted.
+        using op_type = detail::completion_op_impl<on_reply_handler, connection::executor_type,
+                                                   boost::system::error_code, reply>;
+        connection::submit(
+            store_, std::move(cmd),
+            std::make_unique<op_type>(on_reply_handler{std::move(c)}, store_executor_));
     }
 
-    void on_reply(std::string key, std::uint64_t n,
-                  std::unique_ptr<detail::completion_op<rate_decision>> op,
-                  circuit_breaker::permit permit, bool full_script, boost::system::error_code ec,
-                  reply r) {
+    void on_reply(call c, boost::system::error_code ec, reply r) {
         const auto now = steady_clock_source{}.now();
-        if (!ec && r.error_code() == "NOSCRIPT" && !full_script) {
+        if (!ec && r.error_code() == "NOSCRIPT" && !c.full_script) {
             // Redis restarted or SCRIPT FLUSH: send the script itself once (it is cached again).
             script_reloads_.fetch_add(1, std::memory_order_relaxed);
-            send(std::move(key), n, std::move(op), std::move(permit), true);
+            c.full_script = true;
+            send(std::move(c));
             return;
         }
-        std::optional<rate_decision> d;
-        if (!ec) {
-            d = parse(r, n);
-        }
-        if (!d) {
-            permit.record(call_outcome::failure, now);
+        if (ec) {
+            c.permit.record(call_outcome::failure, now);
             store_failures_.fetch_add(1, std::memory_order_relaxed);
-            std::move(*op).complete(on_failure(key, n, now));
+            std::move(*c.op).complete(on_failure(c.key, c.n, now));
             return;
         }
-        permit.record(call_outcome::success, now);
+        const auto d = parse(r, c.n);
+        if (!d) {
+            // Redis answered, so it is up: an error about this key (another type under the
+            // name, a script refused) must not open the breaker for every client.
+            c.permit.record(call_outcome::ignored, now);
+            reply_errors_.fetch_add(1, std::memory_order_relaxed);
+            std::move(*c.op).complete(on_failure(c.key, c.n, now));
+            return;
+        }
+        c.permit.record(call_outcome::success, now);
         store_decisions_.fetch_add(1, std::memory_order_relaxed);
         // Only a cost-1 refusal is cached: its retry time is the one cost-1 requests share.
-        if (!d->allowed && n == 1 && config_.over_limit_cache &&
+        // It counts from when the request was sent, so the cache never outlasts Redis's
+        // refusal.
+        if (!d->allowed && c.n == 1 && config_.over_limit_cache &&
             d->retry_after != rate_decision::never) {
-            remember_denial(key, *d, now);
+            remember_denial(c.key, c.sent + d->retry_after);
         }
-        std::move(*op).complete(*d);
+        std::move(*c.op).complete(*d);
     }
 
-    // {allowed, "tat_us", "now_us"} to the decision gcra_algorithm describes; nullopt for a
-    // reply of another shape (an error reply, a script of another version).
+    // {allowed, debt in ns} to the decision gcra_algorithm describes; nullopt for a reply of
+    // another shape (an error reply, a script of another version).
     std::optional<rate_decision> parse(const reply& r, std::uint64_t n) const {
-        if (r.type != reply::kind::array || r.elements.size() != 3 ||
+        if (r.type != reply::kind::array || r.elements.size() != 2 ||
             r.elements[0].type != reply::kind::integer ||
-            r.elements[1].type != reply::kind::string ||
-            r.elements[2].type != reply::kind::string) {
+            r.elements[1].type != reply::kind::integer) {
             return std::nullopt;
         }
-        const auto tat = parse_us(r.elements[1].text);
-        const auto now = parse_us(r.elements[2].text);
-        if (!tat || !now || *tat < 0 || *now < 0) {
+        const auto debt = r.elements[1].integer;
+        if (debt < 0 || static_cast<std::uint64_t>(debt) > params_.tolerance) {
             return std::nullopt;
         }
         const bool allowed = r.elements[0].integer == 1;
-        const auto t = static_cast<std::uint64_t>(*tat);
-        const auto w = static_cast<std::uint64_t>(*now);
-        const rate_admission a{allowed ? std::max(t, w) + n * params_.interval : t, allowed,
-                               allowed};
-        return gcra_algorithm::describe(t, w, params_, n, a);
+        const auto tat = static_cast<std::uint64_t>(debt); // relative to now = 0
+        const rate_admission a{allowed ? tat + n * params_.interval : tat, allowed, allowed};
+        return gcra_algorithm::describe(tat, 0, params_, n, a);
     }
 
     rate_decision local_describe(std::uint64_t n) const {
@@ -217,66 +237,81 @@ private:
         return fallback_.try_acquire(key, n, now);
     }
 
-    struct denial {
-        time_point retry_at;
-        time_point reset_at;
+    // --- the over-limit cache: keys by seeded hash, sharded, bounded --------------------------
+
+    static constexpr std::size_t cache_shards = 16;
+
+    struct cache_shard {
+        std::mutex mutex;
+        std::unordered_map<std::uint64_t, time_point> retry_at; // key hash -> when to ask again
     };
 
-    std::optional<rate_decision> cached_denial(const std::string& key, std::uint64_t n,
-                                               time_point now) {
-        const std::lock_guard lock{cache_mutex_};
-        const auto it = cache_.find(key);
-        if (it == cache_.end()) {
+    std::uint64_t hash(std::string_view key) const noexcept {
+        // FNV-1a with a per-limiter random seed: collisions cannot be precomputed, and one
+        // only makes a cost-1 request wait for another key's retry time.
+        std::uint64_t h = 1469598103934665603ULL ^ seed_;
+        for (const char ch : key) {
+            h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+        }
+        return h;
+    }
+
+    std::optional<rate_decision> cached_denial(std::string_view key, time_point now) {
+        const auto h = hash(key);
+        auto& shard = cache_[h % cache_shards];
+        const std::lock_guard lock{shard.mutex};
+        const auto it = shard.retry_at.find(h);
+        if (it == shard.retry_at.end()) {
             return std::nullopt;
         }
-        if (it->second.retry_at <= now) {
-            cache_.erase(it);
+        if (it->second <= now) {
+            shard.retry_at.erase(it);
             return std::nullopt;
         }
-        if (n != 1) {
-            return std::nullopt; // the cached time is for cost 1
-        }
+        // What Redis would say to a cost-1 request now: no token until retry_at; the bucket
+        // is then short of exactly one token, so it is full again burst - 1 intervals later.
         rate_decision d;
         d.allowed = false;
         d.remaining = 0;
         d.limit = params_.burst;
         d.window = duration{static_cast<duration::rep>(params_.tolerance)};
-        d.retry_after = it->second.retry_at - now;
-        d.reset_after = it->second.reset_at > now ? it->second.reset_at - now : d.retry_after;
+        d.retry_after = it->second - now;
+        d.reset_after = d.retry_after +
+                        duration{static_cast<duration::rep>(params_.tolerance - params_.interval)};
         return d;
     }
 
-    void remember_denial(const std::string& key, const rate_decision& d, time_point now) {
-        // The retry time of a request of cost 1 (the one most requests ask for).
-        const auto wait = d.retry_after;
-        const std::lock_guard lock{cache_mutex_};
-        if (cache_.size() >= config_.max_local_keys) {
-            // Full: drop what has expired; if nothing has, this key is not cached (a bounded
-            // cache only saves round trips, it never changes a decision).
-            std::erase_if(cache_, [&](const auto& e) { return e.second.retry_at <= now; });
-            if (cache_.size() >= config_.max_local_keys) {
-                return;
-            }
+    void remember_denial(std::string_view key, time_point retry_at) {
+        const auto h = hash(key);
+        auto& shard = cache_[h % cache_shards];
+        const std::lock_guard lock{shard.mutex};
+        const std::size_t cap = std::max<std::size_t>(1, config_.max_local_keys / cache_shards);
+        if (shard.retry_at.size() >= cap && !shard.retry_at.contains(h)) {
+            // Full: drop one entry (the first the table holds, in effect a random one). The
+            // cache only saves round trips; a dropped key just asks Redis again.
+            shard.retry_at.erase(shard.retry_at.begin());
         }
-        cache_[key] = {now + wait, now + d.reset_after};
+        shard.retry_at[h] = retry_at;
     }
 
-    connection& store_;
+    std::shared_ptr<connection::impl> store_;
+    connection::executor_type store_executor_;
     quota quota_;
     gcra_algorithm::params params_;
     gcra_limiter_config config_;
     circuit_breaker breaker_;
     keyed_limiter<bulwark::gcra_limiter> fallback_;
     std::string sha_;
+    std::uint64_t seed_;
     std::string interval_arg_;
     std::string burst_arg_;
-
-    std::mutex cache_mutex_;
-    std::unordered_map<std::string, denial> cache_;
+    std::string key_head_;
+    std::array<cache_shard, cache_shards> cache_;
 
     std::atomic<std::uint64_t> store_decisions_{0};
     std::atomic<std::uint64_t> cached_denials_{0};
     std::atomic<std::uint64_t> store_failures_{0};
+    std::atomic<std::uint64_t> reply_errors_{0};
     std::atomic<std::uint64_t> breaker_skips_{0};
     std::atomic<std::uint64_t> failure_allowed_{0};
     std::atomic<std::uint64_t> failure_denied_{0};
@@ -303,7 +338,7 @@ breaker_state gcra_limiter::store_state() const noexcept {
 }
 
 connection::executor_type gcra_limiter::store_executor() const noexcept {
-    return impl_->store().get_executor();
+    return impl_->store_executor();
 }
 
 void gcra_limiter::start(const std::shared_ptr<impl>& state, std::string key, std::uint64_t n,

@@ -5,49 +5,58 @@
 
 namespace bulwark::redis::detail {
 
-// GCRA on the Redis server, atomically (a script runs alone): the same admission rule as
-// bulwark::gcra_algorithm::admit, on the server's clock so instances need no clock agreement.
+// GCRA on the Redis server, atomically (a script runs alone): gcra_algorithm::admit's rule on
+// the server's clock, so instances need no clock agreement.
 //
-//   KEYS[1]  the key (hash-tagged by the caller)
-//   ARGV[1]  T, the emission interval, in nanoseconds (integer)
+//   KEYS[1]  the key
+//   ARGV[1]  T, the emission interval, in nanoseconds
 //   ARGV[2]  burst (tokens)
-//   ARGV[3]  n, the cost (0 only reads the state)
+//   ARGV[3]  n, the cost (0 only reads)
 //
-// Time is kept in microseconds since 2026-01-01 as a Lua number (a double): exact for the
-// integer part for centuries, and TAT's fraction is kept to 1 ns ("%.3f"), so a fractional T
-// (3 per second: 333333.333 us) does not drift. The key expires when its bucket would be full
-// again, so idle keys cost nothing.
+// The state is the theoretical arrival time as "<seconds> <nanoseconds>" (two integers). The
+// script works on the debt, TAT - now, in whole nanoseconds: it is at most T * burst, which
+// the client keeps below 2^53 (about 104 days), so every number stays an exact integer in
+// Lua's doubles, whatever the date. A stored value that is not two integers (corrupted by
+// hand), or a debt beyond the tolerance (a lowered quota), is clamped: the key recovers on
+// its own. The key expires when its bucket would be full again.
 //
-// Returns {allowed (0/1), TAT before the call in us ("%.3f"), now in us (integer string)}: the
-// caller rebuilds the whole rate_decision from these with gcra_algorithm::describe, so a
-// Redis decision and a local one have the same remaining, retry_after and reset_after.
+// Returns {allowed (0/1), debt before the call in ns}: the caller rebuilds the whole
+// rate_decision with gcra_algorithm::describe(debt, 0, ...), so a Redis decision and a local
+// one have the same remaining, retry_after and reset_after.
 inline constexpr std::string_view gcra_script = R"lua(
 local t = redis.call('TIME')
-local now = (tonumber(t[1]) - 1767225600) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1]) / 1000
+local now_s = tonumber(t[1])
+local now_ns = tonumber(t[2]) * 1000
+local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
+local tolerance = interval * burst
+local debt = 0
 local stored = redis.call('GET', KEYS[1])
-local tat = now
 if stored then
-  tat = tonumber(stored) or now
-end
-local allowed = 0
-if n <= burst then
-  local base = tat
-  if base < now then
-    base = now
-  end
-  local nxt = base + n * interval
-  if nxt - now <= interval * burst then
-    allowed = 1
-    if n > 0 then
-      redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX',
-                 math.floor((nxt - now) / 1000) + 1)
+  local s, ns = string.match(stored, '^(%d+) (%d+)$')
+  if s then
+    debt = (tonumber(s) - now_s) * 1000000000 + (tonumber(ns) - now_ns)
+    if debt < 0 then
+      debt = 0
+    elseif debt > tolerance then
+      debt = tolerance
     end
   end
 end
-return {allowed, string.format('%.3f', tat), string.format('%d', now)}
+local allowed = 0
+if n == 0 then
+  allowed = 1
+elseif n <= burst and debt + n * interval <= tolerance then
+  allowed = 1
+  local next_debt = debt + n * interval
+  local total = now_ns + next_debt
+  local tat_s = now_s + math.floor(total / 1000000000)
+  local tat_ns = total % 1000000000
+  redis.call('SET', KEYS[1], string.format('%.0f %.0f', tat_s, tat_ns), 'PX',
+             math.floor(next_debt / 1000000) + 1)
+end
+return {allowed, debt}
 )lua";
 
 } // namespace bulwark::redis::detail

@@ -68,9 +68,16 @@ TEST_CASE("redis gcra: two instances share one quota exactly", "[redis][rate_lim
     const auto q = quota::per_minute(10);
     gcra_limiter a{a_conn, q, {.over_limit_cache = false}};
     gcra_limiter b{b_conn, q, {.over_limit_cache = false}};
-    int allowed = 0;
+    // All 30 in flight at once on two connections: only the script's atomicity keeps the
+    // total at the quota.
+    std::vector<std::future<rate_decision>> decisions;
     for (int i = 0; i < 30; ++i) {
-        allowed += decide(i % 2 == 0 ? a : b, "client-1").allowed ? 1 : 0;
+        decisions.push_back((i % 2 == 0 ? a : b).async_try_acquire("client-1", 1, net::use_future));
+    }
+    int allowed = 0;
+    for (auto& f : decisions) {
+        REQUIRE(f.wait_for(10s) == std::future_status::ready);
+        allowed += f.get().allowed ? 1 : 0;
     }
     CHECK(allowed == 10);
     CHECK(a.stats().store_decisions + b.stats().store_decisions == 30);
@@ -110,21 +117,79 @@ TEST_CASE("redis gcra: decisions equal the local GCRA's", "[redis][rate_limit]")
     CHECK(d.retry_after == rate_decision::never);
 }
 
+TEST_CASE("redis gcra: a fractional emission interval gives the local GCRA's decisions exactly",
+          "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    const auto q = quota::per_second(7).with_burst(5); // T = 142857143 ns
+    gcra_limiter l{c, q};
+    bulwark::gcra_limiter local_one{q};
+    // Requests a few hundred microseconds apart: far less than T, so the remaining counts are
+    // exactly the local limiter's for requests at the same instant.
+    for (std::uint64_t expected = 4;; --expected) {
+        const auto d = decide(l, "k");
+        const auto reference = local_one.try_acquire(1, bulwark::time_point{});
+        CHECK(d.allowed == reference.allowed);
+        CHECK(d.remaining == reference.remaining);
+        CHECK(d.remaining == expected);
+        if (expected == 0) {
+            break;
+        }
+    }
+    const auto refused = decide(l, "k2", 6); // more than the burst
+    CHECK(refused.retry_after == rate_decision::never);
+    const auto d = decide(l, "k");
+    CHECK_FALSE(d.allowed);
+    CHECK(d.retry_after > 0ns); // never zero or negative
+    CHECK(d.retry_after <= q.emission_interval());
+}
+
 TEST_CASE("redis gcra: hash-tagged keys that expire when full again", "[redis][rate_limit]") {
     redis_server server;
     io_thread t;
     connection c{t.io.get_executor(), local(server.port())};
     c.start();
     REQUIRE(eventually([&] { return c.connected(); }));
-    gcra_limiter l{c, quota::per_second(100)}; // T = 10 ms, burst 100
+    gcra_limiter l{c, quota::per_second(10), {.name = "api"}}; // T = 100 ms, burst 10
     CHECK(decide(l, "user:7", 3).allowed);
-    const auto ttl = run(c, command{"PTTL", "bulwark:rl:{user:7}"});
+    const std::string key = "bulwark:rl:api:100000000:10:{user:7}"; // name, quota, hash tag
+    const auto ttl = run(c, command{"PTTL", key});
     REQUIRE(ttl.type == reply::kind::integer);
     CHECK(ttl.integer > 0);
-    CHECK(ttl.integer <= 31); // 3 tokens of 10 ms, plus 1 ms
-    REQUIRE(eventually([&] {
-        return run(c, command{"EXISTS", "bulwark:rl:{user:7}"}).integer == 0;
-    }));
+    CHECK(ttl.integer <= 301); // 3 tokens of 100 ms, plus 1 ms
+    REQUIRE(eventually([&] { return run(c, command{"EXISTS", key}).integer == 0; }));
+}
+
+TEST_CASE("redis gcra: different limits never share a key; a corrupt key recovers",
+          "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection c{t.io.get_executor(), local(server.port())};
+    c.start();
+    REQUIRE(eventually([&] { return c.connected(); }));
+    gcra_limiter per_route{c, quota::per_minute(2), {.name = "route"}};
+    gcra_limiter per_client{c, quota::per_minute(2), {.name = "client"}};
+    CHECK(decide(per_route, "203.0.113.7").allowed);
+    CHECK(decide(per_route, "203.0.113.7").allowed);
+    CHECK(decide(per_client, "203.0.113.7").allowed); // its own budget
+    // A value written by hand is not two integers: the key starts afresh.
+    run(c, command{"SET", "bulwark:rl:default:30000000000:2:{x}", "inf"});
+    gcra_limiter l{c, quota::per_minute(2)};
+    auto d = decide(l, "x");
+    CHECK(d.allowed);
+    CHECK(d.remaining == 1);
+    // A key of another type: Redis answers with an error, which is this key's problem, not
+    // Redis being down: the decision follows on_failure and the breaker stays closed.
+    run(c, command{"LPUSH", "bulwark:rl:default:30000000000:2:{list}", "x"});
+    for (int i = 0; i < 12; ++i) {
+        (void)decide(l, "list");
+    }
+    CHECK(l.stats().reply_errors == 12);
+    CHECK(l.stats().local_decisions == 12);
+    CHECK(l.store_state() == bulwark::breaker_state::closed);
 }
 
 TEST_CASE("redis gcra: NOSCRIPT is answered by sending the script", "[redis][rate_limit]") {
@@ -181,7 +246,7 @@ TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips,
     REQUIRE(eventually([&] { return c.connected(); }));
     const auto q = quota::per_minute(10);
     const bulwark::circuit_breaker_config breaker{
-        .window_size = 4, .minimum_calls = 4, .wait_in_open = 50ms};
+        .window_size = 4, .minimum_calls = 4, .wait_in_open = 1s};
     gcra_limiter open{c, q, {.on_failure = on_store_failure::allow, .breaker = breaker}};
     gcra_limiter closed{c, q, {.on_failure = on_store_failure::deny, .breaker = breaker}};
     gcra_limiter local_limit{
@@ -208,7 +273,7 @@ TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips,
 
     server.restart();
     REQUIRE(eventually([&] { return c.connected(); }));
-    // After wait_in_open, half-open probes reach Redis again and close the breaker.
+    // After wait_in_open (1 s), half-open probes reach Redis again and close the breaker.
     int probe = 0;
     REQUIRE(eventually([&] {
         // A new key each time: a cached denial would never reach the breaker.
@@ -228,6 +293,11 @@ TEST_CASE("redis gcra config errors name their field", "[redis][rate_limit][conf
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.max_local_keys = 0}}),
                       Catch::Contains("gcra_limiter_config.max_local_keys"));
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(-1)}), Catch::Contains("quota"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.name = ""}}),
+                      Catch::Contains("gcra_limiter_config.name"));
+    // A debt of up to T x burst must stay exact in the script: 2^53 ns is about 104 days.
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per(std::chrono::hours{24 * 365}, 1000)}),
+                      Catch::Contains("quota.burst"));
 }
 
 TEST_CASE("the example of docs/rate_limit.md (global limits)", "[redis][rate_limit][docs]") {

@@ -26,8 +26,12 @@ enum class on_store_failure : std::uint8_t {
 
 /// Configuration of a redis::gcra_limiter.
 struct gcra_limiter_config {
-    /// Prefix of every Redis key; the client's key follows in braces (a Redis Cluster hash
-    /// tag). Default "bulwark:rl:".
+    /// The limit's name. The Redis key is `key_prefix` + name + the quota + the client's key
+    /// in braces (a Redis Cluster hash tag), e.g. `bulwark:rl:api:100000000:10:{203.0.113.7}`:
+    /// instances share a limit when name and quota agree, and two different limits never
+    /// share a key. Default "default".
+    std::string name = "default";
+    /// Prefix of every Redis key. Default "bulwark:rl:".
     std::string key_prefix = "bulwark:rl:";
     /// Behaviour when Redis cannot decide. Default local_limit.
     on_store_failure on_failure = on_store_failure::local_limit;
@@ -50,7 +54,8 @@ struct gcra_limiter_config {
 struct gcra_limiter_stats {
     std::uint64_t store_decisions = 0; ///< decided by Redis
     std::uint64_t cached_denials = 0;  ///< refused by the over-limit cache
-    std::uint64_t store_failures = 0;  ///< Redis calls that failed (timeout, down, bad reply)
+    std::uint64_t store_failures = 0;  ///< Redis calls that failed (timeout, down)
+    std::uint64_t reply_errors = 0;    ///< error or malformed replies (a key of another type)
     std::uint64_t breaker_skips = 0;   ///< not sent because the breaker was open
     std::uint64_t failure_allowed = 0; ///< on_failure = allow decisions
     std::uint64_t failure_denied = 0;  ///< on_failure = deny decisions
@@ -79,7 +84,9 @@ public:
     /**
      * Decides a request of cost `n` for `key`; completes with `void(rate_decision)`, on the
      * handler's associated executor (the connection's by default). It always decides: a
-     * Redis failure becomes a decision per `on_failure`. At most one command_timeout.
+     * Redis failure becomes a decision per `on_failure`. Within one command_timeout, or two
+     * when Redis has lost the script (NOSCRIPT: it is sent again). The connection may be
+     * destroyed first: the decision then follows `on_failure`.
      */
     template <class Token = boost::asio::default_completion_token_t<connection::executor_type>>
     auto async_try_acquire(std::string_view key, std::uint64_t n, Token&& token = {}) {
