@@ -19,7 +19,7 @@
 #include <future>
 #include <set>
 #include <support/eventually.hpp>
-#include <support/redis_server.hpp>
+#include <support/redis_fixture.hpp>
 #include <thread>
 #include <vector>
 
@@ -29,22 +29,13 @@ using bulwark::redis::connection;
 using bulwark::redis::connection_config;
 using bulwark::redis::reply;
 using bulwark::test::eventually;
+using bulwark::test::io_thread;
+using bulwark::test::redis_fixture;
 using bulwark::test::redis_server;
+using bulwark::test::redis_test_config;
 using namespace std::chrono_literals;
 
 namespace {
-
-// An io_context run by one background thread for the test's lifetime.
-struct io_thread {
-    net::io_context io;
-    net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
-    std::thread thread{[this] { io.run(); }};
-    ~io_thread() {
-        work.reset();
-        io.stop();
-        thread.join();
-    }
-};
 
 // Runs one command; the error code (or none) and the reply.
 std::pair<boost::system::error_code, reply> exec(connection& c, command cmd) {
@@ -65,20 +56,11 @@ reply ok(connection& c, command cmd) {
     return r;
 }
 
-// Generous timeouts: the sanitizer builds run the suites in parallel on two cores. The tests
-// of timeouts set their own.
-connection_config local(std::uint16_t port) {
-    return {.port = port, .command_timeout = 5s, .reconnect = {.initial = 10ms, .max = 100ms}};
-}
-
 } // namespace
 
 TEST_CASE("redis: replies of every kind", "[redis]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
 
     auto r = ok(c, command{"PING"});
     CHECK(r.type == reply::kind::status);
@@ -111,11 +93,8 @@ TEST_CASE("redis: replies of every kind", "[redis]") {
 
 TEST_CASE("redis: thousands of commands from several threads, pipelined, in order",
           "[redis][concurrency]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     constexpr int threads = 4;
     constexpr int per_thread = 500;
     std::vector<std::vector<std::int64_t>> seen(threads);
@@ -158,7 +137,7 @@ TEST_CASE("redis: thousands of commands from several threads, pipelined, in orde
 
 TEST_CASE("redis: nothing is queued without a connection", "[redis]") {
     io_thread t;
-    connection c{t.io.get_executor(), local(1)}; // port 1: refused
+    connection c{t.io.get_executor(), redis_test_config(1)}; // port 1: refused
     auto [ec, r] = exec(c, command{"PING"});
     CHECK(ec == bulwark::error::store_not_connected);
     c.start();
@@ -173,7 +152,7 @@ TEST_CASE("redis: AUTH with the configured password; a wrong one is reported", "
     redis_server server{{.password = "s3cret-pass"}};
     io_thread t;
     {
-        auto cfg = local(server.port());
+        auto cfg = redis_test_config(server.port());
         cfg.password = "wrong";
         connection c{t.io.get_executor(), cfg};
         c.start();
@@ -181,7 +160,7 @@ TEST_CASE("redis: AUTH with the configured password; a wrong one is reported", "
         CHECK_FALSE(c.connected());
         CHECK(c.stats().last_error == bulwark::error::store_auth_failed);
     }
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.password = "s3cret-pass";
     cfg.database = 3;
     connection c{t.io.get_executor(), cfg};
@@ -196,11 +175,11 @@ TEST_CASE("redis: AUTH with the configured password; a wrong one is reported", "
 TEST_CASE("redis: a paused server times commands out; a stuck connection is replaced", "[redis]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.command_timeout = 50ms;
     cfg.connect_timeout = 2s;
     connection c{t.io.get_executor(), cfg};
-    connection admin{t.io.get_executor(), local(server.port())};
+    connection admin{t.io.get_executor(), redis_test_config(server.port())};
     c.start();
     admin.start();
     REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
@@ -224,10 +203,10 @@ TEST_CASE("redis: a late reply to a timed-out command is discarded; the next get
           "[redis]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.command_timeout = 300ms;
     connection c{t.io.get_executor(), cfg};
-    connection admin{t.io.get_executor(), local(server.port())};
+    connection admin{t.io.get_executor(), redis_test_config(server.port())};
     c.start();
     admin.start();
     REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
@@ -246,11 +225,8 @@ TEST_CASE("redis: a late reply to a timed-out command is discarded; the next get
 }
 
 TEST_CASE("redis: commands that would not get exactly one reply are refused", "[redis]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     for (auto cmd : {command{}, command{"subscribe", "news"}, command{"MONITOR"},
                      command{"client", "reply", "off"}, command{"QUIT"}, command{"HELLO", 3}}) {
         auto [ec, r] = exec(c, cmd);
@@ -271,11 +247,11 @@ TEST_CASE("redis: commands that would not get exactly one reply are refused", "[
 TEST_CASE("redis: past max_pending a command fails at once", "[redis]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.max_pending = 4;
     cfg.command_timeout = 2s;
     connection c{t.io.get_executor(), cfg};
-    connection admin{t.io.get_executor(), local(server.port())};
+    connection admin{t.io.get_executor(), redis_test_config(server.port())};
     c.start();
     admin.start();
     REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));
@@ -304,7 +280,7 @@ TEST_CASE("redis: past max_pending a command fails at once", "[redis]") {
 TEST_CASE("redis: the server killed and restarted: fail fast, then recover", "[redis]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.command_timeout = 500ms;
     connection c{t.io.get_executor(), cfg};
     c.start();
@@ -342,7 +318,7 @@ TEST_CASE("redis: a peer that does not speak RESP breaks the connection, not the
                              [](boost::system::error_code, std::size_t) {});
         });
     });
-    auto cfg = local(acceptor.local_endpoint().port());
+    auto cfg = redis_test_config(acceptor.local_endpoint().port());
     cfg.client_name = ""; // no handshake: the first command meets the bad reply
     connection c{t.io.get_executor(), cfg};
     c.start();
@@ -357,10 +333,10 @@ TEST_CASE("redis: a peer that does not speak RESP breaks the connection, not the
 TEST_CASE("redis: stop() fails what is pending and everything after it", "[redis]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.command_timeout = 5s;
     connection c{t.io.get_executor(), cfg};
-    connection admin{t.io.get_executor(), local(server.port())};
+    connection admin{t.io.get_executor(), redis_test_config(server.port())};
     c.start();
     admin.start();
     REQUIRE(eventually([&] { return c.connected() && admin.connected(); }));

@@ -3,14 +3,12 @@
 // script, the over-limit cache, and Redis killed and restarted under each on_failure mode.
 #include <bulwark/redis/rate_limit/gcra_limiter.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <future>
 #include <support/eventually.hpp>
-#include <support/redis_server.hpp>
+#include <support/redis_fixture.hpp>
 #include <thread>
 
 namespace net = boost::asio;
@@ -22,21 +20,14 @@ using bulwark::redis::gcra_limiter;
 using bulwark::redis::on_store_failure;
 using bulwark::redis::reply;
 using bulwark::test::eventually;
+using bulwark::test::io_thread;
+using bulwark::test::redis_fixture;
 using bulwark::test::redis_server;
+using bulwark::test::redis_test_config;
+using bulwark::test::run;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct io_thread {
-    net::io_context io;
-    net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
-    std::thread thread{[this] { io.run(); }};
-    ~io_thread() {
-        work.reset();
-        io.stop();
-        thread.join();
-    }
-};
 
 rate_decision decide(gcra_limiter& l, std::string_view key, std::uint64_t n = 1) {
     auto f = l.async_try_acquire(key, n, net::use_future);
@@ -44,23 +35,13 @@ rate_decision decide(gcra_limiter& l, std::string_view key, std::uint64_t n = 1)
     return f.get();
 }
 
-reply run(connection& c, command cmd) {
-    auto f = c.async_exec(std::move(cmd), net::use_future);
-    REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    return f.get();
-}
-
-bulwark::redis::connection_config local(std::uint16_t port) {
-    return {.port = port, .reconnect = {.initial = 10ms, .max = 50ms}};
-}
-
 } // namespace
 
 TEST_CASE("redis gcra: two instances share one quota exactly", "[redis][rate_limit]") {
     redis_server server;
     io_thread t;
-    connection a_conn{t.io.get_executor(), local(server.port())};
-    connection b_conn{t.io.get_executor(), local(server.port())};
+    connection a_conn{t.io.get_executor(), redis_test_config(server.port())};
+    connection b_conn{t.io.get_executor(), redis_test_config(server.port())};
     a_conn.start();
     b_conn.start();
     REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
@@ -86,11 +67,8 @@ TEST_CASE("redis gcra: two instances share one quota exactly", "[redis][rate_lim
 }
 
 TEST_CASE("redis gcra: decisions equal the local GCRA's", "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     const auto q = quota::per_minute(10); // T = 6 s, burst 10, window 60 s
     gcra_limiter l{c, q};
     auto d = decide(l, "k");
@@ -119,11 +97,8 @@ TEST_CASE("redis gcra: decisions equal the local GCRA's", "[redis][rate_limit]")
 
 TEST_CASE("redis gcra: a fractional emission interval gives the local GCRA's decisions exactly",
           "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     const auto q = quota::per_second(7).with_burst(5); // T = 142857143 ns
     gcra_limiter l{c, q};
     bulwark::gcra_limiter local_one{q};
@@ -148,11 +123,8 @@ TEST_CASE("redis gcra: a fractional emission interval gives the local GCRA's dec
 }
 
 TEST_CASE("redis gcra: hash-tagged keys that expire when full again", "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     gcra_limiter l{c, quota::per_second(10), {.name = "api"}}; // T = 100 ms, burst 10
     CHECK(decide(l, "user:7", 3).allowed);
     const std::string key = "bulwark:rl:api:100000000:10:{user:7}"; // name, quota, hash tag
@@ -165,11 +137,8 @@ TEST_CASE("redis gcra: hash-tagged keys that expire when full again", "[redis][r
 
 TEST_CASE("redis gcra: different limits never share a key; a corrupt key recovers",
           "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     gcra_limiter per_route{c, quota::per_minute(2), {.name = "route"}};
     gcra_limiter per_client{c, quota::per_minute(2), {.name = "client"}};
     CHECK(decide(per_route, "203.0.113.7").allowed);
@@ -193,11 +162,8 @@ TEST_CASE("redis gcra: different limits never share a key; a corrupt key recover
 }
 
 TEST_CASE("redis gcra: NOSCRIPT is answered by sending the script", "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     gcra_limiter l{c, quota::per_minute(10)};
     CHECK(decide(l, "k").allowed); // the first call meets an empty script cache too
     const auto reloads = l.stats().script_reloads;
@@ -213,11 +179,8 @@ TEST_CASE("redis gcra: NOSCRIPT is answered by sending the script", "[redis][rat
 
 TEST_CASE("redis gcra: the over-limit cache refuses known keys without a round trip",
           "[redis][rate_limit]") {
-    redis_server server;
-    io_thread t;
-    connection c{t.io.get_executor(), local(server.port())};
-    c.start();
-    REQUIRE(eventually([&] { return c.connected(); }));
+    redis_fixture f;
+    auto& c = f.c;
     gcra_limiter l{c, quota::per_minute(2)};
     CHECK(decide(l, "k").allowed);
     CHECK(decide(l, "k").allowed);
@@ -239,7 +202,7 @@ TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips,
           "[redis][rate_limit]") {
     redis_server server;
     io_thread t;
-    auto cfg = local(server.port());
+    auto cfg = redis_test_config(server.port());
     cfg.command_timeout = 100ms;
     connection c{t.io.get_executor(), cfg};
     c.start();
@@ -303,7 +266,7 @@ TEST_CASE("redis gcra config errors name their field", "[redis][rate_limit][conf
 TEST_CASE("the example of docs/rate_limit.md (global limits)", "[redis][rate_limit][docs]") {
     redis_server server;
     io_thread t;
-    connection redis{t.io.get_executor(), local(server.port())};
+    connection redis{t.io.get_executor(), redis_test_config(server.port())};
     redis.start();
     REQUIRE(eventually([&] { return redis.connected(); }));
     const std::string client_key = "203.0.113.7";
