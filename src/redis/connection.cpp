@@ -536,7 +536,15 @@ private:
                     --abandoned_; // the late reply of a timed-out command
                     continue;
                 }
-                finish(std::move(e.op), {}, convert(*static_cast<redisReply*>(raw)));
+                reply r;
+                try {
+                    r = convert(*static_cast<redisReply*>(raw));
+                } catch (...) {
+                    // Out of memory copying the reply: this caller still gets an answer.
+                    finish(std::move(e.op), make_boost_error_code(error::store_connection_lost));
+                    throw; // run() replaces the connection
+                }
+                finish(std::move(e.op), {}, std::move(r));
             }
         }
     }
