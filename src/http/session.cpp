@@ -289,20 +289,26 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             ctx.sync_log_context(); // this request's client and route, for the header phase
             // The middlewares accept or make the request id and set the trace: the log
             // context follows (the id is made here if none did, after they had their chance).
-            const auto header_phase = [&](request_context& c, auto& r) {
-                const auto a = core->pipeline.on_header(c, r);
-                (void)c.request_id();
-                c.sync_log_context();
-                return a;
-            };
-            if (ambiguous_framing(req, parser.chunked())) {
+            const bool ambiguous = ambiguous_framing(req, parser.chunked());
+            action verdict = action::proceed;
+            if (!ambiguous) {
+                if (core->pipeline.has_async_header()) {
+                    // A hook that waits on I/O (a limit kept in Redis): awaited on the strand.
+                    verdict = co_await core->pipeline.async_on_header(ctx, req);
+                } else {
+                    verdict = core->pipeline.on_header(ctx, req);
+                }
+                (void)ctx.request_id();
+                ctx.sync_log_context();
+            }
+            if (ambiguous) {
                 // RFC 9112 section 6.1: a body framing the server cannot be sure of is refused
                 // and the connection closed, or a proxy in front could be told a different
                 // story about where this request ends (request smuggling).
                 ctx.reject({.status = 400, .detail = detail_for(400)}, "session");
                 res = ctx.take_response();
                 close_after = true;
-            } else if (header_phase(ctx, req) == action::respond) {
+            } else if (verdict == action::respond) {
                 res = ctx.take_response();
                 close_after = !parser.is_done();
             } else if (match.matched == nullptr) {

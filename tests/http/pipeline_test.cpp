@@ -1,8 +1,16 @@
 #include <bulwark/http/pipeline.hpp>
 #include <bulwark/http/request_id/request_id.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include <exception>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,6 +58,48 @@ struct counter {
     void on_complete(http::request_context&) noexcept { ++*count; }
 };
 
+// An asynchronous header hook that really suspends (it resumes from a posted handler).
+struct async_logger {
+    std::string name;
+    std::vector<std::string>* log;
+    bool respond_in_header = false;
+
+    boost::asio::awaitable<http::action> async_on_header(http::request_context& ctx,
+                                                         http::request_header&) {
+        log->push_back(name + ":header-start");
+        co_await boost::asio::post(co_await boost::asio::this_coro::executor,
+                                   boost::asio::use_awaitable);
+        log->push_back(name + ":header");
+        if (respond_in_header) {
+            co_return ctx.reject({.status = 429, .detail = "later"}, "async_logger");
+        }
+        co_return http::action::proceed;
+    }
+    void on_response(http::request_context&, http::response& res) {
+        log->push_back(name + ":response");
+        res.insert("X-Seen", name);
+    }
+};
+
+// Runs an awaitable header phase to its end on a fresh io_context; rethrows its exception.
+template <class Phase>
+http::action run_header(Phase&& phase) {
+    boost::asio::io_context io;
+    std::optional<http::action> result;
+    std::exception_ptr error;
+    boost::asio::co_spawn(io, std::forward<Phase>(phase)(),
+                          [&](std::exception_ptr e, http::action a) {
+                              error = e;
+                              result = a;
+                          });
+    io.run();
+    if (error) {
+        std::rethrow_exception(error);
+    }
+    REQUIRE(result);
+    return *result;
+}
+
 struct fixture {
     http::request req{bh::verb::get, "/", 11};
     http::request_context ctx;
@@ -64,6 +114,13 @@ static_assert(!http::header_middleware<header_setter>);
 static_assert(http::response_middleware<header_setter>);
 static_assert(http::completion_middleware<counter>);
 static_assert(!http::middleware<int>);
+static_assert(http::async_header_middleware<async_logger>);
+static_assert(!http::header_middleware<async_logger>);
+static_assert(http::middleware<async_logger>);
+// A pipeline with an asynchronous hook has no synchronous header phase to call by mistake.
+static_assert(!http::header_middleware<http::pipeline<logger, async_logger>>);
+static_assert(http::async_header_middleware<http::pipeline<logger, async_logger>>);
+static_assert(http::header_middleware<http::pipeline<logger>>);
 
 TEST_CASE("pipeline phases run in order, the response phase in reverse", "[pipeline]") {
     std::vector<std::string> log;
@@ -176,4 +233,77 @@ TEST_CASE("serialize_header writes Beast's bytes for the status line and fields"
     res.reason("Slow Down");
     http::serialize_header(res, out);
     CHECK(out.rfind("HTTP/1.0 429 Slow Down\r\n", 0) == 0);
+}
+
+TEST_CASE("an asynchronous header hook is awaited in order among the synchronous ones",
+          "[pipeline]") {
+    std::vector<std::string> log;
+    http::pipeline p{logger{"a", &log}, async_logger{"b", &log}, logger{"c", &log},
+                     async_logger{"d", &log}, logger{"e", &log}};
+    CHECK(p.has_async_header());
+    fixture f;
+    CHECK(run_header([&] { return p.async_on_header(f.ctx, f.req); }) == http::action::proceed);
+    CHECK(log == std::vector<std::string>{"a:header", "b:header-start", "b:header", "c:header",
+                                          "d:header-start", "d:header", "e:header"});
+
+    SECTION("a refusal from the asynchronous hook stops the phase") {
+        log.clear();
+        p.get<1>().respond_in_header = true;
+        fixture g;
+        CHECK(run_header([&] { return p.async_on_header(g.ctx, g.req); }) == http::action::respond);
+        CHECK(log == std::vector<std::string>{"a:header", "b:header-start", "b:header"});
+        CHECK(g.ctx.rejected_by() == "async_logger");
+        auto res = g.ctx.take_response();
+        CHECK(res.result_int() == 429);
+        p.on_response(g.ctx, res);
+        CHECK(log.back() == "a:response"); // every response hook still runs, in reverse
+    }
+    SECTION("a synchronous pipeline awaited gives the same answer as called") {
+        std::vector<std::string> sync_log;
+        http::pipeline q{logger{"x", &sync_log}, logger{"y", &sync_log}};
+        CHECK_FALSE(q.has_async_header());
+        fixture g;
+        CHECK(run_header([&] { return q.async_on_header(g.ctx, g.req); }) == http::action::proceed);
+        CHECK(sync_log == std::vector<std::string>{"x:header", "y:header"});
+    }
+}
+
+TEST_CASE("type-erased stacks await asynchronous header hooks and refuse a synchronous call",
+          "[pipeline]") {
+    std::vector<std::string> log;
+    fixture f;
+
+    http::any_middleware sync_erased{logger{"s", &log}};
+    CHECK_FALSE(sync_erased.has_async_header());
+
+    http::any_middleware erased{http::pipeline{logger{"a", &log}, async_logger{"b", &log}}};
+    CHECK(erased.has_async_header());
+    // Calling the synchronous phase of an asynchronous middleware would skip its check.
+    CHECK_THROWS_AS(erased.on_header(f.ctx, f.req), std::logic_error);
+    http::any_middleware bare{async_logger{"z", &log}};
+    CHECK(bare.has_async_header());
+    CHECK_THROWS_AS(bare.on_header(f.ctx, f.req), std::logic_error);
+    log.clear();
+    CHECK(run_header([&] { return erased.async_on_header(f.ctx, f.req); }) ==
+          http::action::proceed);
+    CHECK(log == std::vector<std::string>{"a:header", "b:header-start", "b:header"});
+
+    http::middleware_chain chain;
+    chain.add(logger{"c", &log});
+    CHECK_FALSE(chain.has_async_header());
+    chain.add(async_logger{"d", &log}).add(logger{"e", &log});
+    CHECK(chain.has_async_header());
+    CHECK_THROWS_AS(chain.on_header(f.ctx, f.req), std::logic_error);
+    log.clear();
+    CHECK(run_header([&] { return chain.async_on_header(f.ctx, f.req); }) == http::action::proceed);
+    CHECK(log == std::vector<std::string>{"c:header", "d:header-start", "d:header", "e:header"});
+
+    // A chain inside a pipeline: the pipeline asks it at run time.
+    http::pipeline outer{logger{"o", &log}, std::move(chain)};
+    CHECK(outer.has_async_header());
+    log.clear();
+    CHECK(run_header([&] { return outer.async_on_header(f.ctx, f.req); }) == http::action::proceed);
+    CHECK(log == std::vector<std::string>{"o:header", "c:header", "d:header-start", "d:header",
+                                          "e:header"});
+    CHECK_THROWS_AS(outer.on_header(f.ctx, f.req), std::logic_error);
 }

@@ -4,7 +4,12 @@
 #include <bulwark/http/server.hpp>
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
+
+#include <atomic>
 
 #include "support/test_client.hpp"
 
@@ -28,6 +33,22 @@ http::router routes() {
 
 struct no_hooks {
     void on_complete(http::request_context&) noexcept {}
+};
+
+// A header hook that waits on a timer, as one that asks a remote store would, and refuses
+// requests carrying "X-Refuse".
+struct slow_gate {
+    std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+    boost::asio::awaitable<http::action> async_on_header(http::request_context& ctx,
+                                                         http::request_header& h) {
+        boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor, 5ms};
+        co_await timer.async_wait(boost::asio::use_awaitable);
+        calls->fetch_add(1);
+        if (h.count("X-Refuse") != 0) {
+            co_return ctx.reject({.status = 403, .detail = "Refused by the gate."}, "gate");
+        }
+        co_return http::action::proceed;
+    }
 };
 
 } // namespace
@@ -166,4 +187,30 @@ TEST_CASE("204 and 304 go out without a body or Content-Length; HTTP/1.0 keep-al
         CHECK(res->keep_alive()); // "Connection: keep-alive" in the 1.0 response
         CHECK(res->body() == "ten bytes!");
     }
+}
+
+TEST_CASE("the session awaits an asynchronous header phase before routing and reading the body",
+          "[session]") {
+    slow_gate gate;
+    const auto calls = gate.calls;
+    test_server srv{{}, http::pipeline{no_hooks{}, std::move(gate)}, routes(), 2};
+    raw_client client{srv.endpoint()};
+    for (int i = 0; i < 3; ++i) {
+        const auto ok = client.request(get_request("/"));
+        REQUIRE(ok);
+        CHECK(ok->result_int() == 200);
+    }
+    // Refused before the body is read: the declared body never comes, the answer does.
+    const auto refused =
+        client.request("POST / HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\nContent-Length: 100\r\n\r\n");
+    REQUIRE(refused);
+    CHECK(refused->result_int() == 403);
+    CHECK(refused->at(bh::field::content_type) == "application/problem+json");
+    CHECK(calls->load() == 4);
+    // An unrouted path still gets its 404 after the asynchronous hook.
+    raw_client other{srv.endpoint()};
+    const auto missing = other.request(get_request("/nowhere"));
+    REQUIRE(missing);
+    CHECK(missing->result_int() == 404);
+    CHECK(calls->load() == 5);
 }

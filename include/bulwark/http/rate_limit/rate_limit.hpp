@@ -9,6 +9,8 @@
 #include <bulwark/http/message.hpp>
 #include <bulwark/http/request_context.hpp>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <atomic>
@@ -76,6 +78,16 @@ struct rate_limit_stats {
     std::uint64_t unkeyed = 0; ///< requests the key function returned no key for
 };
 
+/// A limiter whose decision waits on I/O: `async_try_acquire(key, n, token)` completing with
+/// `void(rate_decision)`, such as redis::gcra_limiter. The rate_limit middleware awaits it in
+/// the header phase.
+template <class L>
+concept async_keyed_limiter = requires(L& l, std::string_view key, std::uint64_t n) {
+    {
+        l.async_try_acquire(key, n, boost::asio::use_awaitable)
+        } -> std::same_as<boost::asio::awaitable<rate_decision>>;
+};
+
 namespace detail {
 template <class K>
 std::string_view key_view(const K& key) noexcept {
@@ -83,6 +95,16 @@ std::string_view key_view(const K& key) noexcept {
         return key.view();
     } else {
         return std::string_view{key};
+    }
+}
+// A key as text, for a store that others read (Redis): an address key is written as
+// `203.0.113.7/32` or `2001:db8:1:2::/64`, not as its bytes.
+template <class K>
+std::string key_text(const K& key) {
+    if constexpr (requires { key.to_string(); }) {
+        return key.to_string();
+    } else {
+        return std::string{std::string_view{key}};
     }
 }
 } // namespace detail
@@ -102,6 +124,11 @@ std::string_view key_view(const K& key) noexcept {
  * `Limiter` is a keyed limiter (`try_acquire(key, n, now)`) or a single limiter shared by all
  * requests (`try_acquire(n, now)`, the key function is then unused). It is held by
  * shared_ptr, so copies of the middleware (and other components) share its state.
+ *
+ * With an async_keyed_limiter (redis::gcra_limiter: one limit for every instance of the
+ * service) the header hook is async_on_header, which the session awaits; the answers are the
+ * same 429 and headers. The limiter then decides at its own clock (Redis's), not the
+ * request's start, and the key is passed as text (an address as `203.0.113.7/32`).
  *
  * @par Thread Safety
  * The hooks are thread-safe if the limiter and key function are (bulwark's are).
@@ -123,7 +150,9 @@ public:
         }
     }
 
-    action on_header(request_context& ctx, request_header& h) {
+    /// The header phase with a local limiter.
+    action on_header(request_context& ctx,
+                     request_header& h) requires(!async_keyed_limiter<Limiter>) {
         rate_decision d;
         if constexpr (requires(Limiter & l) { l.try_acquire(config_->cost, ctx.start()); }) {
             d = limiter_->try_acquire(config_->cost, ctx.start());
@@ -142,22 +171,31 @@ public:
                 d = limiter_->try_acquire(detail::key_view(key), config_->cost, ctx.start());
             }
         }
-        if (d.allowed || config_->enforce) {
-            // A shadow refusal is not recorded: it must not reach the response's headers.
-            ctx.record_rate_limit(d, config_->policy);
+        return decide(ctx, d);
+    }
+
+    /// The header phase with an asynchronous limiter: awaits its decision.
+    boost::asio::awaitable<action>
+    async_on_header(request_context& ctx, request_header& h) requires async_keyed_limiter<Limiter> {
+        std::string key;
+        {
+            const auto k = key_(ctx, h);
+            if constexpr (requires {
+                              k.has_value();
+                              *k;
+                          }) {
+                if (!k.has_value()) {
+                    counters_->unkeyed.fetch_add(1, std::memory_order_relaxed);
+                    co_return action::proceed;
+                }
+                key = detail::key_text(*k);
+            } else {
+                key = detail::key_text(k);
+            }
         }
-        if (d.allowed) {
-            counters_->allowed.fetch_add(1, std::memory_order_relaxed);
-            return action::proceed;
-        }
-        counters_->limited.fetch_add(1, std::memory_order_relaxed);
-        if (!config_->enforce) {
-            ctx.record_shadow_rejection();
-            return action::proceed;
-        }
-        return ctx.reject(
-            {.status = 429, .detail = "Too many requests; retry after the time in Retry-After."},
-            "rate_limit");
+        const rate_decision d =
+            co_await limiter_->async_try_acquire(key, config_->cost, boost::asio::use_awaitable);
+        co_return decide(ctx, d);
     }
 
     void on_response(request_context& ctx, response& res) {
@@ -188,6 +226,26 @@ public:
     [[nodiscard]] const rate_limit_config& config() const noexcept { return *config_; }
 
 private:
+    // Records the decision and answers a refusal (enforced) with the 429.
+    action decide(request_context& ctx, const rate_decision& d) {
+        if (d.allowed || config_->enforce) {
+            // A shadow refusal is not recorded: it must not reach the response's headers.
+            ctx.record_rate_limit(d, config_->policy);
+        }
+        if (d.allowed) {
+            counters_->allowed.fetch_add(1, std::memory_order_relaxed);
+            return action::proceed;
+        }
+        counters_->limited.fetch_add(1, std::memory_order_relaxed);
+        if (!config_->enforce) {
+            ctx.record_shadow_rejection();
+            return action::proceed;
+        }
+        return ctx.reject(
+            {.status = 429, .detail = "Too many requests; retry after the time in Retry-After."},
+            "rate_limit");
+    }
+
     struct counters {
         std::atomic<std::uint64_t> allowed{0};
         std::atomic<std::uint64_t> limited{0};

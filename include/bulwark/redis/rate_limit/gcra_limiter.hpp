@@ -27,7 +27,7 @@ enum class on_store_failure : std::uint8_t {
 /// Configuration of a redis::gcra_limiter.
 struct gcra_limiter_config {
     /// The limit's name. The Redis key is `key_prefix` + name + the quota + the client's key
-    /// in braces (a Redis Cluster hash tag), e.g. `bulwark:rl:api:100000000:10:{203.0.113.7}`:
+    /// in braces (a Redis Cluster hash tag), e.g. `bulwark:rl:api:100000000:10:{203.0.113.7/32}`:
     /// instances share a limit when name and quota agree, and two different limits never
     /// share a key. Default "default".
     std::string name = "default";
