@@ -13,16 +13,15 @@
 // Latency is from async_try_acquire to the completion handler, on the connection's thread.
 #include <bulwark/redis/rate_limit/gcra_limiter.hpp>
 
+#include <benchmark/benchmark.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <hiredis/hiredis.h>
-
-#include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <hiredis/hiredis.h>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -232,8 +231,8 @@ void bm_naive_sync_incr_expire(benchmark::State& state) {
             const auto& key = e->keys[n++ % e->keys.size()];
             const auto start = steady::now();
             // A fixed window of one second: INCR, and EXPIRE when the window is new.
-            auto* r = static_cast<redisReply*>(
-                redisCommand(c, "INCR naive:%b", key.data(), key.size()));
+            auto* r =
+                static_cast<redisReply*>(redisCommand(c, "INCR naive:%b", key.data(), key.size()));
             long long count = r != nullptr ? r->integer : 0;
             freeReplyObject(r);
             if (count == 1) {

@@ -678,6 +678,10 @@ bool connection::connected() const noexcept {
     return impl_->connected();
 }
 
+bool connection::state_connected(const impl& state) noexcept {
+    return state.connected();
+}
+
 const connection_config& connection::config() const noexcept {
     return impl_->config();
 }

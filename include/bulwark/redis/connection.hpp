@@ -192,6 +192,7 @@ private:
 
     BULWARK_REDIS_API static void submit(const std::shared_ptr<impl>& state, command cmd,
                                          std::unique_ptr<detail::exec_op> op);
+    [[nodiscard]] BULWARK_REDIS_API static bool state_connected(const impl& state) noexcept;
 
     executor_type executor_;
     std::shared_ptr<impl> impl_;

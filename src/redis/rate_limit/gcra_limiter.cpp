@@ -112,6 +112,29 @@ public:
 
     breaker_state store_state() const noexcept { return breaker_.state(); }
 
+    check_result health() const {
+        const auto snap = breaker_.snapshot();
+        const std::string_view mode = config_.on_failure == on_store_failure::allow ? "allow"
+                                      : config_.on_failure == on_store_failure::deny
+                                          ? "deny"
+                                          : "local_limit";
+        check_result r;
+        if (!connection::state_connected(*store_)) {
+            r = check_result::fail("redis not connected; deciding by " + std::string{mode});
+        } else if (snap.state == breaker_state::open || snap.state == breaker_state::forced_open) {
+            r = check_result::fail("redis failing (circuit open); deciding by " +
+                                   std::string{mode});
+        } else if (snap.state == breaker_state::half_open) {
+            r = check_result::warn("redis recovering (circuit half_open)");
+        } else {
+            r = check_result::pass();
+        }
+        if (snap.failure_rate) {
+            r.observed(*snap.failure_rate, "percent");
+        }
+        return r;
+    }
+
 private:
     // One decision in flight. `self` is declared first so it is destroyed last: the permit's
     // destructor (an unrecorded call) reaches the breaker that `self` keeps alive.
@@ -331,6 +354,14 @@ gcra_limiter::~gcra_limiter() = default;
 
 gcra_limiter_stats gcra_limiter::stats() const noexcept {
     return impl_->stats();
+}
+
+std::function<gcra_limiter_stats()> gcra_limiter::stats_reader() const {
+    return [state = impl_] { return state->stats(); };
+}
+
+std::function<check_result()> gcra_limiter::health_check() const {
+    return [state = impl_] { return state->health(); };
 }
 
 breaker_state gcra_limiter::store_state() const noexcept {

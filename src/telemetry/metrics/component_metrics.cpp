@@ -163,4 +163,44 @@ collect_hook instrument(metrics_registry& registry, const json_logger& logger) {
     });
 }
 
+collect_hook instrument(metrics_registry& registry, std::string_view limiter,
+                        std::function<global_limit_stats()> read) {
+    check_name(limiter);
+    if (!read) {
+        throw_invalid_config("instrument.read", "must read the limiter's stats");
+    }
+    const std::string name{limiter};
+    auto& decisions = registry.counter(
+        metric_names::ratelimit_store_decisions_total,
+        "Decisions of a rate limit kept in a shared store, by where they were made",
+        {"limiter", "source"});
+    auto& errors =
+        registry.counter(metric_names::ratelimit_store_errors_total,
+                         "Trouble with a rate limit's shared store", {"limiter", "kind"});
+    // Resolved once; each scrape adds what changed since the last one.
+    struct series {
+        striped_counter* counter;
+        std::uint64_t global_limit_stats::*field;
+    };
+    std::vector<series> all = {
+        {&decisions.with({name, "store"}), &global_limit_stats::store_decisions},
+        {&decisions.with({name, "over_limit_cache"}), &global_limit_stats::cached_denials},
+        {&decisions.with({name, "fallback_local"}), &global_limit_stats::local_decisions},
+        {&decisions.with({name, "fallback_allow"}), &global_limit_stats::failure_allowed},
+        {&decisions.with({name, "fallback_deny"}), &global_limit_stats::failure_denied},
+        {&errors.with({name, "failure"}), &global_limit_stats::store_failures},
+        {&errors.with({name, "reply_error"}), &global_limit_stats::reply_errors},
+        {&errors.with({name, "breaker_open"}), &global_limit_stats::breaker_skips},
+        {&errors.with({name, "noscript"}), &global_limit_stats::script_reloads},
+    };
+    return registry.on_collect(
+        [read = std::move(read), all = std::move(all), last = global_limit_stats{}]() mutable {
+            const auto now = read();
+            for (const auto& s : all) {
+                s.counter->add(now.*s.field - last.*s.field);
+            }
+            last = now;
+        });
+}
+
 } // namespace bulwark::telemetry

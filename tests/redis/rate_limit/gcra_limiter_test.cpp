@@ -217,8 +217,12 @@ TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips,
         q,
         {.on_failure = on_store_failure::local_limit, .expected_instances = 5, .breaker = breaker}};
     CHECK(decide(local_limit, "k").allowed);
+    const auto ready = local_limit.health_check();
+    CHECK(ready().status == bulwark::health_status::pass);
     server.kill();
     REQUIRE(eventually([&] { return !c.connected(); }));
+    CHECK(ready().status == bulwark::health_status::fail);
+    CHECK(ready().output == "redis not connected; deciding by local_limit");
 
     CHECK(decide(open, "k").allowed);
     CHECK_FALSE(decide(closed, "k").allowed);
@@ -243,6 +247,7 @@ TEST_CASE("redis gcra: Redis down: each failure mode decides, the breaker skips,
         (void)decide(local_limit, "fresh-" + std::to_string(++probe));
         return local_limit.store_state() == bulwark::breaker_state::closed;
     }));
+    CHECK(ready().status == bulwark::health_status::pass);
     const auto before = local_limit.stats().store_decisions;
     CHECK(decide(local_limit, "fresh-2").allowed);
     CHECK(local_limit.stats().store_decisions == before + 1);

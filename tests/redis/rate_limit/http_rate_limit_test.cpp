@@ -4,11 +4,13 @@
 #include <bulwark/http/rate_limit/rate_limit.hpp>
 #include <bulwark/http/server.hpp>
 #include <bulwark/redis/rate_limit/gcra_limiter.hpp>
+#include <bulwark/telemetry/metrics/component_metrics.hpp>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <support/metrics_text.hpp>
 #include <support/redis_fixture.hpp>
 #include <support/test_client.hpp>
 
@@ -78,6 +80,11 @@ TEST_CASE("redis rate limit over HTTP: two servers share one limit and answer 42
     // Instance a asks Redis every time; b remembers a refused key until its retry time.
     instance a{a_store, q, {.name = "api", .expected_instances = 2, .over_limit_cache = false}};
     instance b{b_store, q, {.name = "api", .expected_instances = 2}};
+    bulwark::telemetry::metrics_registry registry;
+    //! [metrics]
+    const auto exported =
+        bulwark::telemetry::instrument(registry, "api", a.limiter->stats_reader());
+    //! [metrics]
 
     // Alternating between the instances: the quota is global, not 4 per instance.
     int allowed = 0;
@@ -120,4 +127,19 @@ TEST_CASE("redis rate limit over HTTP: two servers share one limit and answer 42
     }
     CHECK(local_allowed == 2);
     CHECK(a.limiter->stats().local_decisions == 4);
+    const auto text = registry.serialize();
+    using bulwark::test::value_of;
+    CHECK(value_of(text,
+                   R"(bulwark_ratelimit_store_decisions_total{limiter="api",source="store"})") ==
+          4);
+    CHECK(
+        value_of(
+            text,
+            R"(bulwark_ratelimit_store_decisions_total{limiter="api",source="fallback_local"})") ==
+        4);
+    CHECK(value_of(text, R"(bulwark_ratelimit_store_errors_total{limiter="api",kind="failure"})") +
+              value_of(
+                  text,
+                  R"(bulwark_ratelimit_store_errors_total{limiter="api",kind="breaker_open"})") ==
+          4);
 }

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 #include <support/metrics_text.hpp>
 #include <vector>
@@ -181,4 +182,51 @@ TEST_CASE("Health check runs are exported per check and group", "[metrics][healt
               text,
               R"(bulwark_health_check_duration_seconds_bucket{check="db:connect",le="0.025"})") ==
           1);
+}
+
+TEST_CASE("A shared-store rate limit's decisions and store errors are exported",
+          "[metrics][rate_limit]") {
+    telemetry::metrics_registry registry;
+    auto stats = std::make_shared<bulwark::global_limit_stats>();
+    auto hook = telemetry::instrument(registry, "api", [stats] { return *stats; });
+    const auto decisions = [&](std::string_view source) {
+        return value_of(registry.serialize(),
+                        std::string{R"(bulwark_ratelimit_store_decisions_total{limiter="api",)"} +
+                            "source=\"" + std::string{source} + "\"}");
+    };
+    const auto errors = [&](std::string_view kind) {
+        return value_of(registry.serialize(),
+                        std::string{R"(bulwark_ratelimit_store_errors_total{limiter="api",)"} +
+                            "kind=\"" + std::string{kind} + "\"}");
+    };
+    // Every series is there from the first scrape, at zero (a rate() needs its start).
+    for (const auto* source :
+         {"store", "over_limit_cache", "fallback_local", "fallback_allow", "fallback_deny"}) {
+        CHECK(decisions(source) == 0);
+    }
+    *stats = {.store_decisions = 40,
+              .cached_denials = 7,
+              .store_failures = 3,
+              .reply_errors = 1,
+              .breaker_skips = 5,
+              .failure_allowed = 0,
+              .failure_denied = 0,
+              .local_decisions = 8,
+              .script_reloads = 2};
+    CHECK(decisions("store") == 40);
+    CHECK(decisions("over_limit_cache") == 7);
+    CHECK(decisions("fallback_local") == 8);
+    CHECK(decisions("fallback_deny") == 0);
+    CHECK(errors("failure") == 3);
+    CHECK(errors("reply_error") == 1);
+    CHECK(errors("breaker_open") == 5);
+    CHECK(errors("noscript") == 2);
+    // Later scrapes add only what changed.
+    stats->store_decisions = 45;
+    CHECK(decisions("store") == 45);
+    CHECK(decisions("store") == 45);
+
+    CHECK_THROWS_WITH(telemetry::instrument(registry, "", [stats] { return *stats; }),
+                      Catch::Contains("instrument.name"));
+    CHECK_THROWS_WITH(telemetry::instrument(registry, "x", {}), Catch::Contains("instrument.read"));
 }

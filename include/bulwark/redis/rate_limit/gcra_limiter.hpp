@@ -2,7 +2,9 @@
 #define BULWARK_REDIS_RATE_LIMIT_GCRA_LIMITER_HPP
 
 #include <bulwark/core/circuit_breaker/circuit_breaker.hpp>
+#include <bulwark/core/health/check_result.hpp>
 #include <bulwark/core/rate_limit/gcra_limiter.hpp>
+#include <bulwark/core/rate_limit/global_limit_stats.hpp>
 #include <bulwark/core/rate_limit/keyed_limiter.hpp>
 #include <bulwark/core/rate_limit/quota.hpp>
 #include <bulwark/core/rate_limit/rate_decision.hpp>
@@ -11,6 +13,7 @@
 #include <boost/asio/async_result.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,18 +53,8 @@ struct gcra_limiter_config {
         .window_size = 20, .minimum_calls = 10, .wait_in_open = std::chrono::seconds{1}};
 };
 
-/// Counters of a redis::gcra_limiter.
-struct gcra_limiter_stats {
-    std::uint64_t store_decisions = 0; ///< decided by Redis
-    std::uint64_t cached_denials = 0;  ///< refused by the over-limit cache
-    std::uint64_t store_failures = 0;  ///< Redis calls that failed (timeout, down)
-    std::uint64_t reply_errors = 0;    ///< error or malformed replies (a key of another type)
-    std::uint64_t breaker_skips = 0;   ///< not sent because the breaker was open
-    std::uint64_t failure_allowed = 0; ///< on_failure = allow decisions
-    std::uint64_t failure_denied = 0;  ///< on_failure = deny decisions
-    std::uint64_t local_decisions = 0; ///< on_failure = local_limit decisions
-    std::uint64_t script_reloads = 0;  ///< NOSCRIPT answered by sending the script
-};
+/// Counters of a redis::gcra_limiter (see global_limit_stats).
+using gcra_limiter_stats = global_limit_stats;
 
 /**
  * GCRA rate limit shared by every instance through Redis: one key's state lives in Redis and
@@ -103,7 +96,24 @@ public:
     }
 
     [[nodiscard]] BULWARK_REDIS_API gcra_limiter_stats stats() const noexcept;
+    /// stats() through a function that keeps the limiter's state alive: what
+    /// telemetry::instrument(registry, name, reader) reads at scrape time, even after the
+    /// limiter is gone.
+    [[nodiscard]] BULWARK_REDIS_API std::function<gcra_limiter_stats()> stats_reader() const;
+    /// The state of the breaker guarding Redis.
     [[nodiscard]] BULWARK_REDIS_API breaker_state store_state() const noexcept;
+
+    /**
+     * A health check of the limit's store, for readiness if you want one:
+     * - `fail` while the connection is down or the breaker is open: decisions are made by
+     *   `on_failure` (the output names the mode);
+     * - `warn` while the breaker is half-open (probing Redis again);
+     * - `pass` otherwise, with the breaker's failure rate as the observed value.
+     * Register it non-critical when the fallback is acceptable (the readiness group then only
+     * warns), critical when it is not (on_failure = deny refuses everyone while Redis is away).
+     * The check keeps the limiter's state alive; it may be called from any thread.
+     */
+    [[nodiscard]] BULWARK_REDIS_API std::function<check_result()> health_check() const;
 
     class impl;
 

@@ -4,10 +4,12 @@
 #include <bulwark/config.hpp>
 #include <bulwark/core/circuit_breaker/circuit_breaker_config.hpp>
 #include <bulwark/core/health/health_registry.hpp>
+#include <bulwark/core/rate_limit/global_limit_stats.hpp>
 #include <bulwark/core/retry/retry_policy.hpp>
 #include <bulwark/telemetry/log/json_logger.hpp>
 #include <bulwark/telemetry/metrics/metrics_registry.hpp>
 
+#include <functional>
 #include <string_view>
 
 /// Metrics for bulwark's resilience components, wired through their configs' hooks: call
@@ -57,6 +59,21 @@ BULWARK_TELEMETRY_API void instrument(health_registry_config& config, metrics_re
  */
 [[nodiscard]] BULWARK_TELEMETRY_API collect_hook instrument(metrics_registry& registry,
                                                             const json_logger& logger);
+
+/**
+ * bulwark_ratelimit_store_decisions_total{limiter, source} (source: store, over_limit_cache,
+ * fallback_local, fallback_allow, fallback_deny) and
+ * bulwark_ratelimit_store_errors_total{limiter, kind} (kind: failure, reply_error,
+ * breaker_open, noscript) for a limit kept in a shared store, copied at scrape time from
+ * `read` (redis::gcra_limiter::stats_reader(), which may outlive the limiter). Every series
+ * exists from the first scrape, at 0. The breaker guarding the store reports through
+ * instrument(config.breaker, registry, name), called on the limiter's config before it is
+ * built.
+ * @throws std::system_error naming "instrument.name" when `limiter` is empty, and
+ *         "instrument.read" when `read` is empty.
+ */
+[[nodiscard]] BULWARK_TELEMETRY_API collect_hook instrument(
+    metrics_registry& registry, std::string_view limiter, std::function<global_limit_stats()> read);
 
 } // namespace bulwark::telemetry
 

@@ -35,6 +35,14 @@ inline constexpr std::string_view http_server_handler_exceptions_total =
 // --- rate limits (http::instrument for rate_limit and in_flight_limit) ---------------------
 /// counter {limiter, result}: result is allowed, limited, shadow_limited or unkeyed.
 inline constexpr std::string_view ratelimit_decisions_total = "bulwark_ratelimit_decisions_total";
+/// counter {limiter, source}: decisions of a limit kept in a shared store (Redis); source is
+/// store, over_limit_cache, fallback_local, fallback_allow or fallback_deny.
+inline constexpr std::string_view ratelimit_store_decisions_total =
+    "bulwark_ratelimit_store_decisions_total";
+/// counter {limiter, kind}: the store's trouble; kind is failure (timeout, down), reply_error,
+/// breaker_open (not asked: the breaker was open) or noscript (the script was sent again).
+inline constexpr std::string_view ratelimit_store_errors_total =
+    "bulwark_ratelimit_store_errors_total";
 
 // --- circuit breaker (telemetry::instrument(circuit_breaker_config&, ...)) -----------------
 /// gauge {breaker, state}: 1 for the breaker's current state, 0 for the others.
