@@ -150,7 +150,9 @@ public:
     }
 
     // One request through `stack` (pipeline<...>, any_middleware or middleware_chain), following
-    // src/http/session.cpp step by step from the end of the header read to the end of the write.
+    // src/http/session.cpp step by step from the end of the header read to the end of the write
+    // (the stacks measured here are synchronous: the session calls on_header, not the awaited
+    // async_on_header).
     template <class Stack>
     http::response serve(Stack& stack) {
         const auto& client = clients_[next_client_++ % clients_.size()];

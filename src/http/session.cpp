@@ -291,17 +291,44 @@ net::awaitable<void> serve(std::shared_ptr<server::core> core, Stream& stream,
             // context follows (the id is made here if none did, after they had their chance).
             const bool ambiguous = ambiguous_framing(req, parser.chunked());
             action verdict = action::proceed;
+            bool header_failed = false;
+            bool suspended = false;
             if (!ambiguous) {
-                if (core->pipeline.has_async_header()) {
-                    // A hook that waits on I/O (a limit kept in Redis): awaited on the strand.
-                    verdict = co_await core->pipeline.async_on_header(ctx, req);
-                } else {
-                    verdict = core->pipeline.on_header(ctx, req);
+                try {
+                    if (core->pipeline.has_async_header()) {
+                        // A hook that waits on I/O (a limit kept in Redis): awaited here,
+                        // resumed on this connection's strand.
+                        suspended = true;
+                        verdict = co_await core->pipeline.async_on_header(ctx, req);
+                    } else {
+                        verdict = core->pipeline.on_header(ctx, req);
+                    }
+                } catch (...) {
+                    // Answered like a handler's exception: the response and completion
+                    // phases still run (gauges, logs), and the text stays server-side.
+                    header_failed = true;
+                    core->handler_exceptions.fetch_add(1, std::memory_order_relaxed);
+                    if (core->config.on_handler_exception) {
+                        core->config.on_handler_exception(ctx, std::current_exception());
+                    }
                 }
                 (void)ctx.request_id();
                 ctx.sync_log_context();
             }
-            if (ambiguous) {
+            if (suspended && (core->closed.load() || !lowest.socket().is_open())) {
+                // The server closed this connection while the hook waited: nobody to answer,
+                // and the handler must not run for a request whose connection is gone.
+                ctx.set_finish(clock.now());
+                ctx.set_result(outcome::aborted, 0, 0, 0);
+                core->pipeline.on_complete(ctx);
+                ctx.release();
+                break;
+            }
+            if (header_failed) {
+                ctx.reject({.status = 500, .detail = internal_error_detail}, "header_phase");
+                res = ctx.take_response();
+                close_after = !parser.is_done();
+            } else if (ambiguous) {
                 // RFC 9112 section 6.1: a body framing the server cannot be sure of is refused
                 // and the connection closed, or a proxy in front could be told a different
                 // story about where this request ends (request smuggling).

@@ -3,6 +3,8 @@
 #include <bulwark/core/error.hpp>
 #include <bulwark/http/server.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,6 +12,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <support/eventually.hpp>
 
 #include "support/test_client.hpp"
 
@@ -47,7 +52,53 @@ struct slow_gate {
         if (h.count("X-Refuse") != 0) {
             co_return ctx.reject({.status = 403, .detail = "Refused by the gate."}, "gate");
         }
+        if (h.count("X-Throw") != 0) {
+            throw std::runtime_error{"secret internal text"};
+        }
         co_return http::action::proceed;
+    }
+};
+
+// A header hook that waits until the test releases it (cancels its timer on the strand).
+struct held_gate {
+    struct state {
+        std::mutex mutex;
+        boost::asio::steady_timer* timer = nullptr;
+        std::atomic<bool> waiting{false};
+        // Cancels the waiting timer on its own executor; true once one was waiting.
+        bool release() {
+            const std::lock_guard lock{mutex};
+            if (timer == nullptr) {
+                return false;
+            }
+            boost::asio::post(timer->get_executor(), [t = timer] { t->cancel(); });
+            return true;
+        }
+    };
+    std::shared_ptr<state> s = std::make_shared<state>();
+
+    boost::asio::awaitable<http::action> async_on_header(http::request_context&,
+                                                         http::request_header&) {
+        boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor,
+                                        boost::asio::steady_timer::time_point::max()};
+        {
+            const std::lock_guard lock{s->mutex};
+            s->timer = &timer;
+        }
+        s->waiting = true;
+        co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        const std::lock_guard lock{s->mutex};
+        s->timer = nullptr;
+        co_return http::action::proceed;
+    }
+};
+
+// Counts completions by outcome.
+struct outcomes {
+    std::shared_ptr<std::atomic<int>> completed = std::make_shared<std::atomic<int>>(0);
+    std::shared_ptr<std::atomic<int>> aborted = std::make_shared<std::atomic<int>>(0);
+    void on_complete(http::request_context& ctx) noexcept {
+        (ctx.result() == http::outcome::aborted ? *aborted : *completed) += 1;
     }
 };
 
@@ -213,4 +264,49 @@ TEST_CASE("the session awaits an asynchronous header phase before routing and re
     REQUIRE(missing);
     CHECK(missing->result_int() == 404);
     CHECK(calls->load() == 5);
+}
+
+TEST_CASE("an exception from a header hook is a 500 that still runs every completion hook",
+          "[session]") {
+    outcomes seen;
+    const auto completed = seen.completed;
+    std::atomic<int> reported{0};
+    http::server_config config;
+    config.on_handler_exception = [&](http::request_context&, std::exception_ptr) { ++reported; };
+    test_server srv{config, http::pipeline{seen, slow_gate{}}, routes()};
+    raw_client client{srv.endpoint()};
+    const auto failed = client.request(get_request("/", "X-Throw: 1\r\n"));
+    REQUIRE(failed);
+    CHECK(failed->result_int() == 500);
+    CHECK(failed->body().find("secret") == std::string::npos); // internal text stays inside
+    CHECK(reported.load() == 1);
+    CHECK(srv.server().stats().handler_exceptions == 1);
+    // The connection goes on (the request had no body), and the completion hooks saw both.
+    const auto ok = client.request(get_request("/"));
+    REQUIRE(ok);
+    CHECK(ok->result_int() == 200);
+    CHECK(bulwark::test::eventually([&] { return completed->load() == 2; }));
+}
+
+TEST_CASE("a connection closed while its header hook waits runs no handler and answers nothing",
+          "[session]") {
+    held_gate gate;
+    const auto state = gate.s;
+    outcomes seen;
+    const auto aborted = seen.aborted;
+    std::atomic<int> handled{0};
+    http::router r;
+    r.get("/", [&](http::request_context& ctx, http::request&) {
+        ++handled;
+        return http::response{bh::status::ok, ctx.http_version()};
+    });
+    test_server srv{{}, http::pipeline{seen, std::move(gate)}, std::move(r)};
+    raw_client client{srv.endpoint()};
+    REQUIRE(client.send(get_request("/")));
+    REQUIRE(bulwark::test::eventually([&] { return state->waiting.load(); }));
+    srv.server().close();
+    REQUIRE(state->release());
+    CHECK(client.closed_by_server());
+    CHECK(bulwark::test::eventually([&] { return aborted->load() == 1; }));
+    CHECK(handled.load() == 0);
 }

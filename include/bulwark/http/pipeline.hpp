@@ -123,10 +123,19 @@ public:
         : stack_{std::move(middlewares)...} {}
 
     /// The header phase, for a pipeline without asynchronous header hooks.
+    /// Throws std::logic_error, before any hook runs, when a type-erased member holds an
+    /// asynchronous header hook (has_async_header()).
     action on_header(request_context& ctx, request_header& h) requires(!any_only_async) {
+        if constexpr ((async_header_middleware<M> || ...)) {
+            if (has_async_header()) {
+                detail::throw_async_header_called_sync();
+            }
+        }
         return header_range<0, sizeof...(M)>(ctx, h);
     }
-    /// The header phase, awaiting the asynchronous hooks.
+    /// The header phase, awaiting the asynchronous hooks. The middlewares, `ctx` and `h` must
+    /// outlive the returned awaitable (the session's do; replacing a middleware while a
+    /// request is suspended in it does not).
     boost::asio::awaitable<action> async_on_header(request_context& ctx, request_header& h) {
         return async_header_from<0>(ctx, h);
     }
@@ -192,7 +201,8 @@ private:
         }
     }
     // Runs the synchronous hooks up to the next one that may be asynchronous inline, awaits
-    // that one, and goes on: one coroutine frame per asynchronous hook, none for the others.
+    // that one, and goes on: one frame for the phase plus one per hook that may be
+    // asynchronous (a type-erased member counts even when it is synchronous at run time).
     template <std::size_t I>
     boost::asio::awaitable<action> async_header_from(request_context& ctx, request_header& h) {
         constexpr std::size_t j = next_async(I);
