@@ -6,6 +6,8 @@
 //                                    decision is a script run in Redis)
 //   redis_gcra_over_limit/cache:C    one client far over its limit, 64 in flight: with the
 //                                    over-limit cache (C=1) refusals need no round trip
+//   redis_gcra_lease/lease:K         64 busy clients, 64 in flight: each round trip takes up to K
+//                                    tokens and the rest are spent locally (K=1: no leasing)
 //   naive_sync_incr_expire           the naive baseline: a blocking hiredis connection sending
 //                                    INCR then EXPIRE (a fixed window, two round trips, one
 //                                    request at a time: what a hand-written limiter does)
@@ -208,6 +210,31 @@ void bm_redis_gcra_over_limit(benchmark::State& state) {
     report_latency(state, latencies);
 }
 BENCHMARK(bm_redis_gcra_over_limit)->ArgName("cache")->Arg(0)->Arg(1)->UseRealTime();
+
+void bm_redis_gcra_lease(benchmark::State& state) {
+    auto* e = env(state);
+    if (e == nullptr) {
+        return;
+    }
+    static int run_id = 0;
+    redis::gcra_limiter limiter{e->store,
+                                bulwark::quota::per_second(1'000'000),
+                                {.name = "bench-lease-" + std::to_string(++run_id),
+                                 .lease = static_cast<std::uint64_t>(state.range(0)),
+                                 .lease_ttl = 100ms}};
+    const std::vector<std::string> busy(e->keys.begin(), e->keys.begin() + 64);
+    std::vector<std::int64_t> latencies;
+    latencies.reserve(1 << 20);
+    driver d{limiter, busy, 64, latencies};
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(d.run(batch));
+    }
+    state.SetItemsProcessed(state.iterations() * batch);
+    state.counters["store_pct"] = 100.0 * static_cast<double>(limiter.stats().store_decisions) /
+                                  static_cast<double>(state.iterations() * batch);
+    report_latency(state, latencies);
+}
+BENCHMARK(bm_redis_gcra_lease)->ArgName("lease")->Arg(1)->Arg(10)->UseRealTime();
 
 void bm_naive_sync_incr_expire(benchmark::State& state) {
     auto* e = env(state);

@@ -37,6 +37,12 @@ std::error_code validate(const quota& q, const gcra_limiter_config& c, config_is
         return invalid_config(issue, "gcra_limiter_config.expected_instances",
                               "must be at least 1");
     }
+    if (c.lease == 0) {
+        return invalid_config(issue, "gcra_limiter_config.lease", "must be at least 1 (1: off)");
+    }
+    if (c.lease_ttl <= std::chrono::nanoseconds::zero()) {
+        return invalid_config(issue, "gcra_limiter_config.lease_ttl", "must be more than 0");
+    }
     if (c.max_local_keys == 0) {
         return invalid_config(issue, "gcra_limiter_config.max_local_keys", "must be at least 1");
     }
@@ -88,6 +94,13 @@ public:
                 return;
             }
         }
+        if (config_.lease > 1) {
+            if (const auto d = spend_lease(key, n, now)) {
+                lease_decisions_.fetch_add(1, std::memory_order_relaxed);
+                std::move(*op).complete(*d);
+                return;
+            }
+        }
         auto permit = breaker_.try_acquire(now);
         if (!permit) {
             breaker_skips_.fetch_add(1, std::memory_order_relaxed);
@@ -101,13 +114,16 @@ public:
     gcra_limiter_stats stats() const noexcept {
         return {store_decisions_.load(std::memory_order_relaxed),
                 cached_denials_.load(std::memory_order_relaxed),
+                lease_decisions_.load(std::memory_order_relaxed),
                 store_failures_.load(std::memory_order_relaxed),
                 reply_errors_.load(std::memory_order_relaxed),
                 breaker_skips_.load(std::memory_order_relaxed),
                 failure_allowed_.load(std::memory_order_relaxed),
                 failure_denied_.load(std::memory_order_relaxed),
                 local_decisions_.load(std::memory_order_relaxed),
-                script_reloads_.load(std::memory_order_relaxed)};
+                script_reloads_.load(std::memory_order_relaxed),
+                leased_tokens_.load(std::memory_order_relaxed),
+                lease_expired_.load(std::memory_order_relaxed)};
     }
 
     breaker_state store_state() const noexcept { return breaker_.state(); }
@@ -168,6 +184,7 @@ private:
         redis_key.reserve(key_head_.size() + c.key.size() + 1);
         redis_key.append(key_head_).append(c.key).append(1, '}');
         cmd.arg(1).arg(redis_key).arg(interval_arg_).arg(burst_arg_).arg(c.n);
+        cmd.arg(std::max(c.n, config_.lease)); // the tokens wanted: a lease's extra ones
         // Through the connection's shared state: it outlives the connection object, and a
         // call on a destroyed connection fails with operation_aborted.
         using op_type = detail::completion_op_impl<on_reply_handler, connection::executor_type,
@@ -192,7 +209,8 @@ private:
             std::move(*c.op).complete(on_failure(c.key, c.n, now));
             return;
         }
-        const auto d = parse(r, c.n);
+        std::uint64_t granted = 0;
+        const auto d = parse(r, c.n, granted);
         if (!d) {
             // Redis answered, so it is up: an error about this key (another type under the
             // name, a script refused) must not open the breaker for every client.
@@ -210,15 +228,25 @@ private:
             d->retry_after != rate_decision::never) {
             remember_denial(c.key, c.sent + d->retry_after);
         }
+        if (d->allowed && granted > c.n) {
+            // Redis debited the extra tokens already: spending them later admits nobody it
+            // did not grant a token to.
+            store_lease(c.key, granted - c.n,
+                        static_cast<std::uint64_t>(r.elements[1].integer) +
+                            granted * params_.interval,
+                        c.sent); // the lease's life counts from the send: never longer than ttl
+        }
         std::move(*c.op).complete(*d);
     }
 
-    // {allowed, debt in ns} to the decision gcra_algorithm describes; nullopt for a reply of
-    // another shape (an error reply, a script of another version).
-    std::optional<rate_decision> parse(const reply& r, std::uint64_t n) const {
-        if (r.type != reply::kind::array || r.elements.size() != 2 ||
+    // {allowed, debt in ns, granted} to the decision gcra_algorithm describes; nullopt for a reply
+    // of another shape (an error reply, a script of another version).
+    std::optional<rate_decision> parse(const reply& r, std::uint64_t n,
+                                       std::uint64_t& granted) const {
+        if (r.type != reply::kind::array || r.elements.size() != 3 ||
             r.elements[0].type != reply::kind::integer ||
-            r.elements[1].type != reply::kind::integer) {
+            r.elements[1].type != reply::kind::integer ||
+            r.elements[2].type != reply::kind::integer) {
             return std::nullopt;
         }
         const auto debt = r.elements[1].integer;
@@ -226,6 +254,12 @@ private:
             return std::nullopt;
         }
         const bool allowed = r.elements[0].integer == 1;
+        const auto grant = r.elements[2].integer;
+        if (grant < 0 || (allowed && static_cast<std::uint64_t>(grant) < n) ||
+            static_cast<std::uint64_t>(grant) > std::max(n, config_.lease)) {
+            return std::nullopt;
+        }
+        granted = static_cast<std::uint64_t>(grant);
         const auto tat = static_cast<std::uint64_t>(debt); // relative to now = 0
         const rate_admission a{allowed ? tat + n * params_.interval : tat, allowed, allowed};
         return gcra_algorithm::describe(tat, 0, params_, n, a);
@@ -258,6 +292,71 @@ private:
         }
         local_decisions_.fetch_add(1, std::memory_order_relaxed);
         return fallback_.try_acquire(key, n, now);
+    }
+
+    // --- leases: extra tokens Redis granted, spent locally until lease_ttl -------------------
+
+    struct lease_entry {
+        std::uint64_t tokens = 0;     // left to spend
+        std::uint64_t debt_after = 0; // the bucket's debt (ns) right after the grant
+        time_point granted_at;
+    };
+    struct lease_shard {
+        std::mutex mutex;
+        std::unordered_map<std::string, lease_entry> leases; // full keys: a lease is a grant
+    };
+
+    std::optional<rate_decision> spend_lease(std::string_view key, std::uint64_t n,
+                                             time_point now) {
+        auto& shard = leases_[hash(key) % cache_shards];
+        const std::lock_guard lock{shard.mutex};
+        const auto it = shard.leases.find(std::string{key});
+        if (it == shard.leases.end()) {
+            return std::nullopt;
+        }
+        auto& l = it->second;
+        const auto age = static_cast<std::uint64_t>((now - l.granted_at).count());
+        if (now - l.granted_at >= config_.lease_ttl) {
+            lease_expired_.fetch_add(l.tokens, std::memory_order_relaxed);
+            shard.leases.erase(it);
+            return std::nullopt;
+        }
+        if (l.tokens < n) {
+            return std::nullopt;
+        }
+        // The bucket as this instance knows it: the debt after the grant, less the leased
+        // tokens still unspent here, less the time since.
+        const auto unspent = l.tokens * params_.interval;
+        const auto known = l.debt_after > unspent ? l.debt_after - unspent : 0;
+        const auto debt = known > age ? known - age : 0;
+        l.tokens -= n;
+        if (l.tokens == 0) {
+            shard.leases.erase(it);
+        }
+        const rate_admission a{debt + n * params_.interval, true, true};
+        return gcra_algorithm::describe(debt, 0, params_, n, a);
+    }
+
+    void store_lease(std::string_view key, std::uint64_t tokens, std::uint64_t debt_after,
+                     time_point now) {
+        auto& shard = leases_[hash(key) % cache_shards];
+        const std::lock_guard lock{shard.mutex};
+        auto it = shard.leases.find(std::string{key});
+        if (it != shard.leases.end()) {
+            // A newer grant replaces the older one: its unspent tokens are dropped (never
+            // carried over, which would stretch their life past lease_ttl).
+            lease_expired_.fetch_add(it->second.tokens, std::memory_order_relaxed);
+            it->second = {tokens, debt_after, now};
+        } else {
+            if (shard.leases.size() >=
+                std::max<std::size_t>(1, config_.max_local_keys / cache_shards)) {
+                lease_expired_.fetch_add(shard.leases.begin()->second.tokens,
+                                         std::memory_order_relaxed);
+                shard.leases.erase(shard.leases.begin());
+            }
+            shard.leases.emplace(std::string{key}, lease_entry{tokens, debt_after, now});
+        }
+        leased_tokens_.fetch_add(tokens, std::memory_order_relaxed);
     }
 
     // --- the over-limit cache: keys by seeded hash, sharded, bounded --------------------------
@@ -330,9 +429,13 @@ private:
     std::string burst_arg_;
     std::string key_head_;
     std::array<cache_shard, cache_shards> cache_;
+    std::array<lease_shard, cache_shards> leases_;
 
     std::atomic<std::uint64_t> store_decisions_{0};
     std::atomic<std::uint64_t> cached_denials_{0};
+    std::atomic<std::uint64_t> lease_decisions_{0};
+    std::atomic<std::uint64_t> leased_tokens_{0};
+    std::atomic<std::uint64_t> lease_expired_{0};
     std::atomic<std::uint64_t> store_failures_{0};
     std::atomic<std::uint64_t> reply_errors_{0};
     std::atomic<std::uint64_t> breaker_skips_{0};

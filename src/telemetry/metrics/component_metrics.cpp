@@ -185,6 +185,7 @@ collect_hook instrument(metrics_registry& registry, std::string_view limiter,
     std::vector<series> all = {
         {&decisions.with({name, "store"}), &global_limit_stats::store_decisions},
         {&decisions.with({name, "over_limit_cache"}), &global_limit_stats::cached_denials},
+        {&decisions.with({name, "lease"}), &global_limit_stats::lease_decisions},
         {&decisions.with({name, "fallback_local"}), &global_limit_stats::local_decisions},
         {&decisions.with({name, "fallback_allow"}), &global_limit_stats::failure_allowed},
         {&decisions.with({name, "fallback_deny"}), &global_limit_stats::failure_denied},

@@ -177,6 +177,59 @@ TEST_CASE("redis gcra: NOSCRIPT is answered by sending the script", "[redis][rat
     CHECK(l.stats().script_reloads == reloads + 1);
 }
 
+TEST_CASE("redis gcra: batch leasing spends granted tokens locally and never over-admits",
+          "[redis][rate_limit]") {
+    redis_server server;
+    io_thread t;
+    connection a_conn{t.io.get_executor(), redis_test_config(server.port())};
+    connection b_conn{t.io.get_executor(), redis_test_config(server.port())};
+    a_conn.start();
+    b_conn.start();
+    REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
+    const auto q = quota::per_minute(10); // T = 6 s, burst 10: no refill within the test
+    //! [lease]
+    gcra_limiter a{a_conn, q, {.name = "api", .lease = 4, .lease_ttl = std::chrono::minutes{1}}};
+    //! [lease]
+    gcra_limiter b{b_conn, q, {.name = "api", .lease = 4, .lease_ttl = std::chrono::minutes{1}}};
+
+    // a's first call takes 4 tokens: 1 now and 3 for the next calls, with no round trip.
+    auto d = decide(a, "k");
+    CHECK(d.allowed);
+    const auto sent = a_conn.stats().commands;
+    for (int i = 0; i < 3; ++i) {
+        d = decide(a, "k");
+        CHECK(d.allowed);
+    }
+    CHECK(a_conn.stats().commands == sent);
+    CHECK(a.stats().lease_decisions == 3);
+    CHECK(a.stats().leased_tokens == 3);
+    // As a sees the bucket: 4 spent of 10.
+    CHECK(d.remaining == 6);
+
+    // b meets the tokens a holds as spent: 4 + 2 (the bucket had only 2 left to lease).
+    int b_allowed = 0;
+    for (int i = 0; i < 8; ++i) {
+        b_allowed += decide(b, "k").allowed ? 1 : 0;
+    }
+    CHECK(b_allowed == 6);
+    CHECK_FALSE(decide(a, "k").allowed); // a's lease is spent; Redis has none left
+    // Exactly the quota in all, with 5 round trips for 13 decisions: b asked Redis on its
+    // calls 1, 5 (granted the last 2 tokens) and 7; its 8th was the over-limit cache's.
+    CHECK(a.stats().store_decisions == 2);
+    CHECK(b.stats().store_decisions == 3);
+    CHECK(b.stats().lease_decisions == 4);
+    CHECK(b.stats().cached_denials == 1);
+
+    SECTION("leased tokens past lease_ttl are dropped, not spent") {
+        gcra_limiter brief{a_conn, q, {.name = "brief", .lease = 5, .lease_ttl = 1ns}};
+        CHECK(decide(brief, "k").allowed); // takes 5
+        CHECK(decide(brief, "k").allowed); // the 4 extra expired at once: takes the other 5
+        CHECK_FALSE(decide(brief, "k").allowed);
+        CHECK(brief.stats().lease_decisions == 0);
+        CHECK(brief.stats().lease_expired == 8); // both grants' extra tokens, unspent
+    }
+}
+
 TEST_CASE("redis gcra: the over-limit cache refuses known keys without a round trip",
           "[redis][rate_limit]") {
     redis_fixture f;
@@ -263,6 +316,10 @@ TEST_CASE("redis gcra config errors name their field", "[redis][rate_limit][conf
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(-1)}), Catch::Contains("quota"));
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.name = ""}}),
                       Catch::Contains("gcra_limiter_config.name"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.lease = 0}}),
+                      Catch::Contains("gcra_limiter_config.lease"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.lease_ttl = 0ns}}),
+                      Catch::Contains("gcra_limiter_config.lease_ttl"));
     // A debt of up to T x burst must stay exact in the script: 2^53 ns is about 104 days.
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per(std::chrono::hours{24 * 365}, 1000)}),
                       Catch::Contains("quota.burst"));

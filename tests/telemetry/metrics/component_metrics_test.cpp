@@ -200,12 +200,13 @@ TEST_CASE("A shared-store rate limit's decisions and store errors are exported",
                             "kind=\"" + std::string{kind} + "\"}");
     };
     // Every series is there from the first scrape, at zero (a rate() needs its start).
-    for (const auto* source :
-         {"store", "over_limit_cache", "fallback_local", "fallback_allow", "fallback_deny"}) {
+    for (const auto* source : {"store", "over_limit_cache", "lease", "fallback_local",
+                               "fallback_allow", "fallback_deny"}) {
         CHECK(decisions(source) == 0);
     }
     *stats = {.store_decisions = 40,
               .cached_denials = 7,
+              .lease_decisions = 12,
               .store_failures = 3,
               .reply_errors = 1,
               .breaker_skips = 5,
@@ -215,6 +216,7 @@ TEST_CASE("A shared-store rate limit's decisions and store errors are exported",
               .script_reloads = 2};
     CHECK(decisions("store") == 40);
     CHECK(decisions("over_limit_cache") == 7);
+    CHECK(decisions("lease") == 12);
     CHECK(decisions("fallback_local") == 8);
     CHECK(decisions("fallback_deny") == 0);
     CHECK(errors("failure") == 3);

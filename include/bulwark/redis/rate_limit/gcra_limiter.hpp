@@ -44,7 +44,17 @@ struct gcra_limiter_config {
     /// Remember keys Redis refused until their retry time and refuse them locally, without a
     /// round trip (the over-limit cache of Lyft's ratelimit). Default true.
     bool over_limit_cache = true;
-    /// Keys the over-limit cache and the local fallback hold at most. Default 100000.
+    /// Batch leasing: each round trip for a key takes up to `lease` tokens from Redis (at
+    /// least the request's cost, at most what the bucket holds), and the extra ones are spent
+    /// locally by later requests for the same key, with no round trip, for at most
+    /// `lease_ttl`. It never admits a request Redis did not grant a token for; see
+    /// docs/rate_limit.md for the accuracy bound. Default 1 (off); at least 1.
+    std::uint64_t lease = 1;
+    /// How long leased tokens may be spent after Redis granted them; unspent ones are then
+    /// dropped. Default 100 ms; more than 0.
+    std::chrono::nanoseconds lease_ttl = std::chrono::milliseconds{100};
+    /// Keys the over-limit cache, the leases and the local fallback each hold at most.
+    /// Default 100000.
     std::size_t max_local_keys = 100'000;
     /// Guards Redis: after failures it opens, decisions go straight to `on_failure` without
     /// waiting for timeouts, and half-open probes find out when Redis is back. Default: opens

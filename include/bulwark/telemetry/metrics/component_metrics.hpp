@@ -61,7 +61,7 @@ BULWARK_TELEMETRY_API void instrument(health_registry_config& config, metrics_re
                                                             const json_logger& logger);
 
 /**
- * bulwark_ratelimit_store_decisions_total{limiter, source} (source: store, over_limit_cache,
+ * bulwark_ratelimit_store_decisions_total{limiter, source} (source: store, over_limit_cache, lease,
  * fallback_local, fallback_allow, fallback_deny) and
  * bulwark_ratelimit_store_errors_total{limiter, kind} (kind: failure, reply_error,
  * breaker_open, noscript) for a limit kept in a shared store, copied at scrape time from

@@ -36,7 +36,7 @@ inline constexpr std::string_view http_server_handler_exceptions_total =
 /// counter {limiter, result}: result is allowed, limited, shadow_limited or unkeyed.
 inline constexpr std::string_view ratelimit_decisions_total = "bulwark_ratelimit_decisions_total";
 /// counter {limiter, source}: decisions of a limit kept in a shared store (Redis); source is
-/// store, over_limit_cache, fallback_local, fallback_allow or fallback_deny.
+/// store, over_limit_cache, lease, fallback_local, fallback_allow or fallback_deny.
 inline constexpr std::string_view ratelimit_store_decisions_total =
     "bulwark_ratelimit_store_decisions_total";
 /// counter {limiter, kind}: the store's trouble; kind is failure (timeout, down), reply_error,
