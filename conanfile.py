@@ -49,7 +49,7 @@ class BulwarkConan(ConanFile):
         "telemetry": ["fmt/[>=9.1 <11]", "spdlog/[>=1.10 <2]", "prometheus-cpp/[>=1.0.1 <2]", "openssl/[>=3.0 <4]"],
         "asio": ["boost/[>=1.81 <2]"],
         "http": ["boost/[>=1.81 <2]", "openssl/[>=3.0 <4]"],
-        "redis": ["hiredis/[>=0.14.1 <2]"],
+        "redis": ["hiredis/[>=0.14.1 <2]", "openssl/[>=3.0 <4]"],
     }
 
     def config_options(self):

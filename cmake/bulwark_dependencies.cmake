@@ -24,6 +24,7 @@ set(BULWARK_DEPENDENCY_TABLE
     "http|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"
     # The RESP protocol reader only (redis/connection.cpp); cmake/Findhiredis.cmake.
     "redis|hiredis 0.14|hiredis>=0.14.1|hiredis/[>=0.14.1 <2]"
+    "redis|OpenSSL 3.0|openssl>=3.0.0|openssl/[>=3.0 <4]"
 )
 
 set(BULWARK_LAYER_DEPENDS_core "")

@@ -6,6 +6,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,7 +21,9 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <tuple>
 
 namespace bulwark::redis {
 
@@ -422,6 +426,25 @@ private:
         }
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay{true}, ignored);
+        tls_.reset();
+        if (config_.tls) {
+            // A fresh TLS session per connection, verified against the configured name.
+            tls_.emplace(socket_, *config_.tls);
+            const std::string& name =
+                config_.tls_server_name.empty() ? config_.host : config_.tls_server_name;
+            tls_->set_verify_mode(net::ssl::verify_peer);
+            tls_->set_verify_callback(net::ssl::host_name_verification{name});
+            boost::system::error_code not_ip;
+            (void)net::ip::make_address(name, not_ip);
+            if (not_ip) { // SNI carries host names only
+                SSL_set_tlsext_host_name(tls_->native_handle(), name.c_str());
+            }
+            auto [hec] = co_await tls_->async_handshake(net::ssl::stream_base::client,
+                                                        net::as_tuple(net::use_awaitable));
+            if (hec) {
+                co_return hec;
+            }
+        }
         reader_.reset(redisReaderCreate());
         if (!reader_) {
             co_return make_boost_error_code(error::store_connection_lost);
@@ -452,16 +475,14 @@ private:
         if (expected == 0) {
             co_return boost::system::error_code{};
         }
-        auto [wec, written] = co_await net::async_write(socket_, net::buffer(hello),
-                                                        net::as_tuple(net::use_awaitable));
+        auto [wec, written] = co_await write_all(net::buffer(hello));
         if (wec) {
             co_return wec;
         }
         std::size_t got = 0;
         bool refused = false;
         while (got < expected) {
-            auto [ec, n] = co_await socket_.async_read_some(net::buffer(read_buf_),
-                                                            net::as_tuple(net::use_awaitable));
+            auto [ec, n] = co_await read_some(net::buffer(read_buf_));
             if (ec) {
                 co_return ec;
             }
@@ -497,11 +518,26 @@ private:
         co_return state.cancelled() != net::cancellation_type::none;
     }
 
+    // The socket, or the TLS stream over it.
+    net::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+    read_some(net::mutable_buffer b) {
+        if (tls_) {
+            co_return co_await tls_->async_read_some(b, net::as_tuple(net::use_awaitable));
+        }
+        co_return co_await socket_.async_read_some(b, net::as_tuple(net::use_awaitable));
+    }
+    net::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+    write_all(net::const_buffer b) {
+        if (tls_) {
+            co_return co_await net::async_write(*tls_, b, net::as_tuple(net::use_awaitable));
+        }
+        co_return co_await net::async_write(socket_, b, net::as_tuple(net::use_awaitable));
+    }
+
     net::awaitable<void> read_loop() {
         co_await net::this_coro::throw_if_cancelled(false);
         for (;;) {
-            auto [ec, n] = co_await socket_.async_read_some(net::buffer(read_buf_),
-                                                            net::as_tuple(net::use_awaitable));
+            auto [ec, n] = co_await read_some(net::buffer(read_buf_));
             if (ec) {
                 note_error(ec);
                 co_return;
@@ -565,8 +601,7 @@ private:
             }
             writing.swap(out_);
             out_.clear();
-            auto [ec, n] = co_await net::async_write(socket_, net::buffer(writing),
-                                                     net::as_tuple(net::use_awaitable));
+            auto [ec, n] = co_await write_all(net::buffer(writing));
             if (ec) {
                 note_error(ec);
                 co_return;
@@ -613,6 +648,7 @@ private:
     connection_config config_;
     backoff backoff_;
     tcp::socket socket_;
+    std::optional<net::ssl::stream<tcp::socket&>> tls_; // over socket_, when config_.tls
     net::steady_timer write_signal_;
     net::steady_timer timeout_timer_;
     net::steady_timer backoff_timer_;

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
@@ -16,10 +17,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <set>
 #include <support/eventually.hpp>
 #include <support/redis_fixture.hpp>
+#include <support/test_certificate.hpp>
 #include <thread>
 #include <vector>
 
@@ -353,6 +357,89 @@ TEST_CASE("redis: stop() fails what is pending and everything after it", "[redis
     CHECK(c.stats().disconnects == 0); // stop() is not a broken connection
     auto [ec, r] = exec(c, command{"PING"});
     CHECK(ec == net::error::operation_aborted);
+}
+
+namespace {
+
+// The test certificate written to a private temporary directory (redis-server reads files).
+struct certificate_files {
+    bulwark::test::test_certificate cert = bulwark::test::make_test_certificate();
+    std::string dir;
+    std::string cert_file;
+    std::string key_file;
+    certificate_files() {
+        std::string tmpl = "/tmp/bulwark-redis-tls-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        dir = tmpl;
+        cert_file = dir + "/cert.pem";
+        key_file = dir + "/key.pem";
+        std::ofstream{cert_file} << cert.cert_pem;
+        std::ofstream{key_file} << cert.key_pem;
+    }
+    ~certificate_files() {
+        std::remove(cert_file.c_str());
+        std::remove(key_file.c_str());
+        ::rmdir(dir.c_str());
+    }
+    certificate_files(const certificate_files&) = delete;
+    certificate_files& operator=(const certificate_files&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("redis: TLS with the server's certificate verified; untrusted servers are refused",
+          "[redis][tls]") {
+    certificate_files files;
+    redis_server server{{.tls_cert_file = files.cert_file, .tls_key_file = files.key_file}};
+    io_thread t;
+    //! [tls]
+    auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+    tls->add_certificate_authority(net::buffer(files.cert.cert_pem)); // the CA to trust
+    connection_config config{.host = "127.0.0.1",
+                             .port = server.tls_port(),
+                             .tls = tls,
+                             .tls_server_name = "localhost"}; // what the certificate names
+    //! [tls]
+    config.command_timeout = 5s;
+    config.reconnect = {.initial = 10ms, .max = 100ms};
+    {
+        connection c{t.io.get_executor(), config};
+        c.start();
+        REQUIRE(eventually([&] { return c.connected(); }));
+        CHECK(bulwark::test::run(c, command{"SET", "k", "over tls"}).text == "OK");
+        std::vector<std::future<reply>> replies;
+        for (int i = 0; i < 200; ++i) {
+            replies.push_back(c.async_exec(command{"INCR", "n"}, net::use_future));
+        }
+        for (int i = 0; i < 200; ++i) {
+            REQUIRE(replies[static_cast<std::size_t>(i)].wait_for(10s) ==
+                    std::future_status::ready);
+            CHECK(replies[static_cast<std::size_t>(i)].get().integer == i + 1); // in order
+        }
+        CHECK(bulwark::test::run(c, command{"GET", "k"}).text == "over tls");
+    }
+    const auto refused = [&](connection_config cfg) {
+        connection c{t.io.get_executor(), cfg};
+        c.start();
+        REQUIRE(eventually([&] { return c.stats().connect_failures >= 2; }));
+        CHECK_FALSE(c.connected());
+        return c.stats().last_error.message();
+    };
+    SECTION("a certificate for another name") {
+        auto other = config;
+        other.tls_server_name = "redis.example.com";
+        CHECK_THAT(refused(other), Catch::Contains("certificate verify failed"));
+    }
+    SECTION("a certificate from a CA not trusted") {
+        auto other = config;
+        other.tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+        CHECK_THAT(refused(other), Catch::Contains("certificate verify failed"));
+    }
+    SECTION("plain TCP to the TLS port") {
+        auto other = config;
+        other.tls = nullptr;
+        (void)refused(other);
+    }
 }
 
 TEST_CASE("redis connection config errors name their field", "[redis][config]") {

@@ -26,6 +26,10 @@ namespace bulwark::test {
 
 struct redis_server_options {
     std::string password = {}; // requirepass
+    // With both set, the server also listens for TLS on tls_port() (clients not asked for a
+    // certificate); port() stays plain TCP for the readiness probe.
+    std::string tls_cert_file = {};
+    std::string tls_key_file = {};
 };
 
 class redis_server {
@@ -37,6 +41,7 @@ public:
         // binds: then this server exits (or another answers), and a new port is tried.
         for (int attempt = 0;; ++attempt) {
             port_ = free_port();
+            tls_port_ = options_.tls_cert_file.empty() ? 0 : free_port();
             if (start(attempt < 4)) {
                 return;
             }
@@ -47,6 +52,7 @@ public:
     redis_server& operator=(const redis_server&) = delete;
 
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] std::uint16_t tls_port() const noexcept { return tls_port_; }
     [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
 
     // SIGKILL: the connections break without a goodbye, as when the host dies.
@@ -93,6 +99,15 @@ private:
         if (!options_.password.empty()) {
             args.emplace_back("--requirepass");
             args.push_back(options_.password);
+        }
+        if (tls_port_ != 0) {
+            for (const auto& a : {std::string{"--tls-port"}, std::to_string(tls_port_),
+                                  std::string{"--tls-cert-file"}, options_.tls_cert_file,
+                                  std::string{"--tls-key-file"}, options_.tls_key_file,
+                                  std::string{"--tls-ca-cert-file"}, options_.tls_cert_file,
+                                  std::string{"--tls-auth-clients"}, std::string{"no"}}) {
+                args.push_back(a);
+            }
         }
         std::vector<char*> argv;
         for (auto& a : args) {
@@ -168,6 +183,7 @@ private:
 
     options options_;
     std::uint16_t port_ = 0;
+    std::uint16_t tls_port_ = 0;
     pid_t pid_ = -1;
 };
 

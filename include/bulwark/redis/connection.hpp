@@ -11,6 +11,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -39,6 +40,14 @@ struct connection_config {
     /// Name the connection reports in CLIENT LIST. Default "bulwark"; empty: not set. Only
     /// letters, digits and `-_.:` (Redis refuses spaces).
     std::string client_name = "bulwark";
+    /// TLS (Redis 6+ `tls-port`, managed Redis services): a client context with the
+    /// certificates to trust (and a client certificate for `tls-auth-clients`); null: plain
+    /// TCP. The server's certificate is always verified, against `tls_server_name`. The
+    /// context is shared, not copied, and must not change while connections use it.
+    /// Default null.
+    std::shared_ptr<boost::asio::ssl::context> tls = nullptr;
+    /// The name the server's certificate must carry, also sent as SNI; empty: `host`.
+    std::string tls_server_name = {};
     /// Longest a connection attempt (resolve, connect, handshake) may take. Default 1 s.
     duration connect_timeout = std::chrono::seconds{1};
     /// Longest a command may wait for its reply, counted from async_exec. Default 250 ms.
