@@ -40,6 +40,10 @@ std::error_code validate(const quota& q, const gcra_limiter_config& c, config_is
     if (c.lease == 0) {
         return invalid_config(issue, "gcra_limiter_config.lease", "must be at least 1 (1: off)");
     }
+    if (c.lease > 1 && !q.is_unlimited() && c.lease > q.burst()) {
+        return invalid_config(issue, "gcra_limiter_config.lease",
+                              "must be at most the quota's burst");
+    }
     if (c.lease_ttl <= std::chrono::nanoseconds::zero()) {
         return invalid_config(issue, "gcra_limiter_config.lease_ttl", "must be more than 0");
     }
@@ -87,16 +91,17 @@ public:
             std::move(*op).complete(local_describe(n));
             return;
         }
-        if (config_.over_limit_cache && n == 1) {
-            if (const auto d = cached_denial(key, now)) {
-                cached_denials_.fetch_add(1, std::memory_order_relaxed);
+        // Leased tokens first: they were granted after any denial this instance cached.
+        if (config_.lease > 1) {
+            if (const auto d = spend_lease(key, n, now)) {
+                lease_decisions_.fetch_add(1, std::memory_order_relaxed);
                 std::move(*op).complete(*d);
                 return;
             }
         }
-        if (config_.lease > 1) {
-            if (const auto d = spend_lease(key, n, now)) {
-                lease_decisions_.fetch_add(1, std::memory_order_relaxed);
+        if (config_.over_limit_cache && n == 1) {
+            if (const auto d = cached_denial(key, now)) {
+                cached_denials_.fetch_add(1, std::memory_order_relaxed);
                 std::move(*op).complete(*d);
                 return;
             }
@@ -107,14 +112,15 @@ public:
             std::move(*op).complete(on_failure(key, n, now));
             return;
         }
-        send(call{shared_from_this(), std::move(key), n, now, false, std::move(op),
+        // A lease only for a key that is busy here, one grant in flight at a time.
+        const std::uint64_t want = config_.lease > n && claim_lease(key, now) ? config_.lease : n;
+        send(call{shared_from_this(), std::move(key), n, want, now, false, std::move(op),
                   std::move(permit)});
     }
 
     gcra_limiter_stats stats() const noexcept {
         return {store_decisions_.load(std::memory_order_relaxed),
                 cached_denials_.load(std::memory_order_relaxed),
-                lease_decisions_.load(std::memory_order_relaxed),
                 store_failures_.load(std::memory_order_relaxed),
                 reply_errors_.load(std::memory_order_relaxed),
                 breaker_skips_.load(std::memory_order_relaxed),
@@ -122,6 +128,7 @@ public:
                 failure_denied_.load(std::memory_order_relaxed),
                 local_decisions_.load(std::memory_order_relaxed),
                 script_reloads_.load(std::memory_order_relaxed),
+                lease_decisions_.load(std::memory_order_relaxed),
                 leased_tokens_.load(std::memory_order_relaxed),
                 lease_expired_.load(std::memory_order_relaxed)};
     }
@@ -158,6 +165,7 @@ private:
         std::shared_ptr<impl> self;
         std::string key;
         std::uint64_t n = 1;
+        std::uint64_t want = 1; // > n: this call holds the key's lease claim
         time_point sent;
         bool full_script = false;
         std::unique_ptr<detail::completion_op<rate_decision>> op;
@@ -184,7 +192,7 @@ private:
         redis_key.reserve(key_head_.size() + c.key.size() + 1);
         redis_key.append(key_head_).append(c.key).append(1, '}');
         cmd.arg(1).arg(redis_key).arg(interval_arg_).arg(burst_arg_).arg(c.n);
-        cmd.arg(std::max(c.n, config_.lease)); // the tokens wanted: a lease's extra ones
+        cmd.arg(c.want); // the tokens wanted: n, or n and a lease's extra ones
         // Through the connection's shared state: it outlives the connection object, and a
         // call on a destroyed connection fails with operation_aborted.
         using op_type = detail::completion_op_impl<on_reply_handler, connection::executor_type,
@@ -203,6 +211,16 @@ private:
             send(std::move(c));
             return;
         }
+        if (c.want > c.n) {
+            // Every answer ends the claim: the next miss for the key may ask again.
+            std::uint64_t granted = 0;
+            const auto d = ec ? std::nullopt : parse(r, c.n, c.want, granted);
+            finish_lease(c.key, d && d->allowed ? granted - c.n : 0,
+                         d ? static_cast<std::uint64_t>(r.elements[1].integer) +
+                                 granted * params_.interval
+                           : 0,
+                         c.sent); // the lease's life counts from the send: never past ttl
+        }
         if (ec) {
             c.permit.record(call_outcome::failure, now);
             store_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -210,7 +228,7 @@ private:
             return;
         }
         std::uint64_t granted = 0;
-        const auto d = parse(r, c.n, granted);
+        const auto d = parse(r, c.n, c.want, granted);
         if (!d) {
             // Redis answered, so it is up: an error about this key (another type under the
             // name, a script refused) must not open the breaker for every client.
@@ -228,20 +246,12 @@ private:
             d->retry_after != rate_decision::never) {
             remember_denial(c.key, c.sent + d->retry_after);
         }
-        if (d->allowed && granted > c.n) {
-            // Redis debited the extra tokens already: spending them later admits nobody it
-            // did not grant a token to.
-            store_lease(c.key, granted - c.n,
-                        static_cast<std::uint64_t>(r.elements[1].integer) +
-                            granted * params_.interval,
-                        c.sent); // the lease's life counts from the send: never longer than ttl
-        }
         std::move(*c.op).complete(*d);
     }
 
     // {allowed, debt in ns, granted} to the decision gcra_algorithm describes; nullopt for a reply
     // of another shape (an error reply, a script of another version).
-    std::optional<rate_decision> parse(const reply& r, std::uint64_t n,
+    std::optional<rate_decision> parse(const reply& r, std::uint64_t n, std::uint64_t want,
                                        std::uint64_t& granted) const {
         if (r.type != reply::kind::array || r.elements.size() != 3 ||
             r.elements[0].type != reply::kind::integer ||
@@ -256,7 +266,8 @@ private:
         const bool allowed = r.elements[0].integer == 1;
         const auto grant = r.elements[2].integer;
         if (grant < 0 || (allowed && static_cast<std::uint64_t>(grant) < n) ||
-            static_cast<std::uint64_t>(grant) > std::max(n, config_.lease)) {
+            static_cast<std::uint64_t>(grant) > std::max(n, want) ||
+            static_cast<std::uint64_t>(grant) > std::max(n, params_.burst)) {
             return std::nullopt;
         }
         granted = static_cast<std::uint64_t>(grant);
@@ -297,66 +308,117 @@ private:
     // --- leases: extra tokens Redis granted, spent locally until lease_ttl -------------------
 
     struct lease_entry {
-        std::uint64_t tokens = 0;     // left to spend
-        std::uint64_t debt_after = 0; // the bucket's debt (ns) right after the grant
-        time_point granted_at;
+        std::uint64_t tokens = 0;     // granted, left to spend
+        std::uint64_t debt_after = 0; // the bucket's debt (ns) right after the last grant
+        time_point granted_at{};      // of the oldest unspent tokens
+        time_point last_seen{};       // the last request for the key
+        bool requesting = false;      // a grant is in flight
     };
     struct lease_shard {
         std::mutex mutex;
         std::unordered_map<std::string, lease_entry> leases; // full keys: a lease is a grant
     };
 
+    lease_shard& lease_shard_for(std::string_view key) noexcept {
+        return leases_[hash(key) % cache_shards];
+    }
+
+    // Drops the entry's tokens if they are past lease_ttl (counted as expired).
+    void expire(lease_entry& l, time_point now) noexcept {
+        if (l.tokens != 0 && now - l.granted_at >= config_.lease_ttl) {
+            lease_expired_.fetch_add(l.tokens, std::memory_order_relaxed);
+            l.tokens = 0;
+        }
+    }
+
     std::optional<rate_decision> spend_lease(std::string_view key, std::uint64_t n,
                                              time_point now) {
-        auto& shard = leases_[hash(key) % cache_shards];
+        auto& shard = lease_shard_for(key);
         const std::lock_guard lock{shard.mutex};
         const auto it = shard.leases.find(std::string{key});
         if (it == shard.leases.end()) {
             return std::nullopt;
         }
         auto& l = it->second;
-        const auto age = static_cast<std::uint64_t>((now - l.granted_at).count());
-        if (now - l.granted_at >= config_.lease_ttl) {
-            lease_expired_.fetch_add(l.tokens, std::memory_order_relaxed);
-            shard.leases.erase(it);
-            return std::nullopt;
-        }
-        if (l.tokens < n) {
+        expire(l, now);
+        if (l.tokens < n || l.tokens == 0) {
             return std::nullopt;
         }
         // The bucket as this instance knows it: the debt after the grant, less the leased
-        // tokens still unspent here, less the time since.
+        // tokens still unspent here, less the time since (none if `now` was read before the
+        // grant was stored by another thread).
+        const auto age =
+            now > l.granted_at ? static_cast<std::uint64_t>((now - l.granted_at).count()) : 0;
         const auto unspent = l.tokens * params_.interval;
         const auto known = l.debt_after > unspent ? l.debt_after - unspent : 0;
         const auto debt = known > age ? known - age : 0;
         l.tokens -= n;
-        if (l.tokens == 0) {
-            shard.leases.erase(it);
-        }
+        l.last_seen = now;
         const rate_admission a{debt + n * params_.interval, true, true};
         return gcra_algorithm::describe(debt, 0, params_, n, a);
     }
 
-    void store_lease(std::string_view key, std::uint64_t tokens, std::uint64_t debt_after,
-                     time_point now) {
-        auto& shard = leases_[hash(key) % cache_shards];
+    // A miss for `key`: true when this call should ask for a lease. Only a key seen twice
+    // within lease_ttl is leased (a sparse key would waste every grant), and only one grant
+    // per key is in flight (concurrent misses ask for their own cost only).
+    bool claim_lease(std::string_view key, time_point now) {
+        auto& shard = lease_shard_for(key);
         const std::lock_guard lock{shard.mutex};
         auto it = shard.leases.find(std::string{key});
-        if (it != shard.leases.end()) {
-            // A newer grant replaces the older one: its unspent tokens are dropped (never
-            // carried over, which would stretch their life past lease_ttl).
-            lease_expired_.fetch_add(it->second.tokens, std::memory_order_relaxed);
-            it->second = {tokens, debt_after, now};
-        } else {
+        if (it == shard.leases.end()) {
             if (shard.leases.size() >=
                 std::max<std::size_t>(1, config_.max_local_keys / cache_shards)) {
-                lease_expired_.fetch_add(shard.leases.begin()->second.tokens,
-                                         std::memory_order_relaxed);
-                shard.leases.erase(shard.leases.begin());
+                // Full: drop one entry (an idle one if the first is idle; its tokens count
+                // as expired). A dropped key just starts again as cold.
+                auto victim = shard.leases.begin();
+                if (victim->second.requesting) {
+                    return false; // never drop a claim in flight; this miss asks for n only
+                }
+                lease_expired_.fetch_add(victim->second.tokens, std::memory_order_relaxed);
+                shard.leases.erase(victim);
             }
-            shard.leases.emplace(std::string{key}, lease_entry{tokens, debt_after, now});
+            shard.leases.emplace(std::string{key}, lease_entry{.last_seen = now});
+            return false; // the first miss: not busy yet
         }
-        leased_tokens_.fetch_add(tokens, std::memory_order_relaxed);
+        auto& l = it->second;
+        const bool busy = now - l.last_seen < config_.lease_ttl;
+        l.last_seen = now;
+        if (!busy || l.requesting) {
+            return false;
+        }
+        l.requesting = true;
+        return true;
+    }
+
+    // The end of a lease claim: `extra` tokens granted beyond the request's cost (0 for a
+    // refusal or a failure) join the key's lease.
+    void finish_lease(std::string_view key, std::uint64_t extra, std::uint64_t debt_after,
+                      time_point sent) {
+        auto& shard = lease_shard_for(key);
+        {
+            const std::lock_guard lock{shard.mutex};
+            const auto it = shard.leases.find(std::string{key});
+            if (it == shard.leases.end()) {
+                if (extra != 0) {
+                    lease_expired_.fetch_add(extra, std::memory_order_relaxed); // evicted
+                }
+                return;
+            }
+            auto& l = it->second;
+            l.requesting = false;
+            if (extra == 0) {
+                return;
+            }
+            expire(l, sent);
+            if (l.tokens == 0) {
+                l.granted_at = sent;
+            } // else the older tokens' time stands for all: none outlives lease_ttl
+            l.tokens += extra;
+            l.debt_after = debt_after;
+            leased_tokens_.fetch_add(extra, std::memory_order_relaxed);
+        }
+        // Tokens in hand: a denial cached before they were granted no longer holds here.
+        forget_denial(key);
     }
 
     // --- the over-limit cache: keys by seeded hash, sharded, bounded --------------------------
@@ -401,6 +463,13 @@ private:
         d.reset_after = d.retry_after +
                         duration{static_cast<duration::rep>(params_.tolerance - params_.interval)};
         return d;
+    }
+
+    void forget_denial(std::string_view key) {
+        const auto h = hash(key);
+        auto& shard = cache_[h % cache_shards];
+        const std::lock_guard lock{shard.mutex};
+        shard.retry_at.erase(h);
     }
 
     void remember_denial(std::string_view key, time_point retry_at) {

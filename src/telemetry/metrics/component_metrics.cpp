@@ -177,6 +177,9 @@ collect_hook instrument(metrics_registry& registry, std::string_view limiter,
     auto& errors =
         registry.counter(metric_names::ratelimit_store_errors_total,
                          "Trouble with a rate limit's shared store", {"limiter", "kind"});
+    auto& lease =
+        registry.counter(metric_names::ratelimit_store_lease_tokens_total,
+                         "Tokens a rate limit leased from its shared store", {"limiter", "state"});
     // Resolved once; each scrape adds what changed since the last one.
     struct series {
         striped_counter* counter;
@@ -193,6 +196,8 @@ collect_hook instrument(metrics_registry& registry, std::string_view limiter,
         {&errors.with({name, "reply_error"}), &global_limit_stats::reply_errors},
         {&errors.with({name, "breaker_open"}), &global_limit_stats::breaker_skips},
         {&errors.with({name, "noscript"}), &global_limit_stats::script_reloads},
+        {&lease.with({name, "granted"}), &global_limit_stats::leased_tokens},
+        {&lease.with({name, "expired"}), &global_limit_stats::lease_expired},
     };
     return registry.on_collect(
         [read = std::move(read), all = std::move(all), last = global_limit_stats{}]() mutable {

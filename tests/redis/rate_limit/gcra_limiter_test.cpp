@@ -187,46 +187,81 @@ TEST_CASE("redis gcra: batch leasing spends granted tokens locally and never ove
     b_conn.start();
     REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
     const auto q = quota::per_minute(10); // T = 6 s, burst 10: no refill within the test
-    //! [lease]
-    gcra_limiter a{a_conn, q, {.name = "api", .lease = 4, .lease_ttl = std::chrono::minutes{1}}};
-    //! [lease]
-    gcra_limiter b{b_conn, q, {.name = "api", .lease = 4, .lease_ttl = std::chrono::minutes{1}}};
 
-    // a's first call takes 4 tokens: 1 now and 3 for the next calls, with no round trip.
-    auto d = decide(a, "k");
-    CHECK(d.allowed);
-    const auto sent = a_conn.stats().commands;
-    for (int i = 0; i < 3; ++i) {
-        d = decide(a, "k");
-        CHECK(d.allowed);
+    SECTION("two instances: exactly the quota, most decisions without a round trip") {
+        //! [lease]
+        gcra_limiter a{a_conn, q, {.name = "api", .lease = 4, .lease_ttl = 5s}};
+        //! [lease]
+        gcra_limiter b{b_conn, q, {.name = "api", .lease = 4, .lease_ttl = 5s}};
+        // The first call for a key asks for its own cost; the second, within lease_ttl, takes
+        // 4 tokens: 1 now and 3 for the next calls, which make no round trip.
+        CHECK(decide(a, "k").allowed);
+        CHECK(decide(a, "k").allowed);
+        const auto sent = a_conn.stats().commands;
+        rate_decision d;
+        for (int i = 0; i < 3; ++i) {
+            d = decide(a, "k");
+            CHECK(d.allowed);
+        }
+        CHECK(a_conn.stats().commands == sent);
+        CHECK(a.stats().lease_decisions == 3);
+        CHECK(a.stats().leased_tokens == 3);
+        CHECK(d.remaining == 5); // as a sees the bucket: 5 spent of 10
+
+        // b meets the tokens a took as spent: the other 5, then refusals.
+        int b_allowed = 0;
+        for (int i = 0; i < 8; ++i) {
+            b_allowed += decide(b, "k").allowed ? 1 : 0;
+        }
+        CHECK(b_allowed == 5);
+        CHECK_FALSE(decide(a, "k").allowed);
+        CHECK(a.stats().store_decisions == 3);
+        CHECK(b.stats().store_decisions == 3);
+        CHECK(b.stats().lease_decisions == 3);
+        CHECK(b.stats().cached_denials == 2);
+        CHECK(a.stats().lease_expired + b.stats().lease_expired == 0); // nothing wasted
     }
-    CHECK(a_conn.stats().commands == sent);
-    CHECK(a.stats().lease_decisions == 3);
-    CHECK(a.stats().leased_tokens == 3);
-    // As a sees the bucket: 4 spent of 10.
-    CHECK(d.remaining == 6);
-
-    // b meets the tokens a holds as spent: 4 + 2 (the bucket had only 2 left to lease).
-    int b_allowed = 0;
-    for (int i = 0; i < 8; ++i) {
-        b_allowed += decide(b, "k").allowed ? 1 : 0;
+    SECTION("concurrent misses: one grant in flight per key, every request admitted") {
+        gcra_limiter l{
+            a_conn, quota::per_minute(100), {.name = "burst", .lease = 10, .lease_ttl = 5s}};
+        std::vector<std::future<rate_decision>> decisions;
+        for (int i = 0; i < 20; ++i) {
+            decisions.push_back(l.async_try_acquire("k", 1, net::use_future));
+        }
+        for (auto& f : decisions) {
+            REQUIRE(f.wait_for(10s) == std::future_status::ready);
+            CHECK(f.get().allowed);
+        }
+        CHECK(l.stats().leased_tokens == 9); // only the second call asked for a lease
+        const auto sent = a_conn.stats().commands;
+        for (int i = 0; i < 9; ++i) {
+            CHECK(decide(l, "k").allowed);
+        }
+        CHECK(a_conn.stats().commands == sent);
+        CHECK(l.stats().lease_decisions == 9);
     }
-    CHECK(b_allowed == 6);
-    CHECK_FALSE(decide(a, "k").allowed); // a's lease is spent; Redis has none left
-    // Exactly the quota in all, with 5 round trips for 13 decisions: b asked Redis on its
-    // calls 1, 5 (granted the last 2 tokens) and 7; its 8th was the over-limit cache's.
-    CHECK(a.stats().store_decisions == 2);
-    CHECK(b.stats().store_decisions == 3);
-    CHECK(b.stats().lease_decisions == 4);
-    CHECK(b.stats().cached_denials == 1);
-
+    SECTION("a key seen less often than lease_ttl is never leased") {
+        gcra_limiter sparse{a_conn, q, {.name = "sparse", .lease = 5, .lease_ttl = 1ns}};
+        for (int i = 0; i < 4; ++i) {
+            CHECK(decide(sparse, "k").allowed);
+        }
+        CHECK(sparse.stats().leased_tokens == 0);
+        CHECK(decide(sparse, "k").remaining == 5); // 5 of 10 spent: nothing taken unused
+    }
     SECTION("leased tokens past lease_ttl are dropped, not spent") {
-        gcra_limiter brief{a_conn, q, {.name = "brief", .lease = 5, .lease_ttl = 1ns}};
-        CHECK(decide(brief, "k").allowed); // takes 5
-        CHECK(decide(brief, "k").allowed); // the 4 extra expired at once: takes the other 5
-        CHECK_FALSE(decide(brief, "k").allowed);
-        CHECK(brief.stats().lease_decisions == 0);
-        CHECK(brief.stats().lease_expired == 8); // both grants' extra tokens, unspent
+        const auto ttl = 300ms;
+        gcra_limiter brief{a_conn, q, {.name = "brief", .lease = 5, .lease_ttl = ttl}};
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(decide(brief, "k").allowed);
+        CHECK(decide(brief, "k").allowed);                     // takes 5: 4 leased
+        const auto granted = std::chrono::steady_clock::now(); // after the lease's send
+        if (granted - start < ttl) { // the two calls were within lease_ttl (a slow CI may not)
+            CHECK(brief.stats().leased_tokens == 4);
+            REQUIRE(eventually([&] { return std::chrono::steady_clock::now() - granted > ttl; }));
+            CHECK(decide(brief, "k").allowed); // from Redis: the lease expired
+            CHECK(brief.stats().lease_decisions == 0);
+            CHECK(brief.stats().lease_expired == 4);
+        }
     }
 }
 
@@ -317,6 +352,8 @@ TEST_CASE("redis gcra config errors name their field", "[redis][rate_limit][conf
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.name = ""}}),
                       Catch::Contains("gcra_limiter_config.name"));
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.lease = 0}}),
+                      Catch::Contains("gcra_limiter_config.lease"));
+    CHECK_THROWS_WITH((gcra_limiter{c, quota::per_minute(10), {.lease = 11}}),
                       Catch::Contains("gcra_limiter_config.lease"));
     CHECK_THROWS_WITH((gcra_limiter{c, quota::per_second(1), {.lease_ttl = 0ns}}),
                       Catch::Contains("gcra_limiter_config.lease_ttl"));

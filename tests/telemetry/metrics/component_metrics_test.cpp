@@ -206,14 +206,16 @@ TEST_CASE("A shared-store rate limit's decisions and store errors are exported",
     }
     *stats = {.store_decisions = 40,
               .cached_denials = 7,
-              .lease_decisions = 12,
               .store_failures = 3,
               .reply_errors = 1,
               .breaker_skips = 5,
               .failure_allowed = 0,
               .failure_denied = 0,
               .local_decisions = 8,
-              .script_reloads = 2};
+              .script_reloads = 2,
+              .lease_decisions = 12,
+              .leased_tokens = 30,
+              .lease_expired = 4};
     CHECK(decisions("store") == 40);
     CHECK(decisions("over_limit_cache") == 7);
     CHECK(decisions("lease") == 12);
@@ -223,6 +225,14 @@ TEST_CASE("A shared-store rate limit's decisions and store errors are exported",
     CHECK(errors("reply_error") == 1);
     CHECK(errors("breaker_open") == 5);
     CHECK(errors("noscript") == 2);
+    const auto lease = [&](std::string_view state) {
+        return value_of(
+            registry.serialize(),
+            std::string{R"(bulwark_ratelimit_store_lease_tokens_total{limiter="api",)"} +
+                "state=\"" + std::string{state} + "\"}");
+    };
+    CHECK(lease("granted") == 30);
+    CHECK(lease("expired") == 4);
     // Later scrapes add only what changed.
     stats->store_decisions = 45;
     CHECK(decisions("store") == 45);

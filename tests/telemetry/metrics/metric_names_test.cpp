@@ -30,6 +30,7 @@ const std::vector<std::pair<std::string_view, std::string_view>> golden = {
     {names::ratelimit_decisions_total, "bulwark_ratelimit_decisions_total"},
     {names::ratelimit_store_decisions_total, "bulwark_ratelimit_store_decisions_total"},
     {names::ratelimit_store_errors_total, "bulwark_ratelimit_store_errors_total"},
+    {names::ratelimit_store_lease_tokens_total, "bulwark_ratelimit_store_lease_tokens_total"},
     {names::circuit_breaker_state, "bulwark_circuit_breaker_state"},
     {names::circuit_breaker_calls_total, "bulwark_circuit_breaker_calls_total"},
     {names::circuit_breaker_transitions_total, "bulwark_circuit_breaker_transitions_total"},

@@ -17,7 +17,6 @@ namespace bulwark {
 struct global_limit_stats {
     std::uint64_t store_decisions = 0; ///< decided by the store
     std::uint64_t cached_denials = 0;  ///< refused by the over-limit cache, no round trip
-    std::uint64_t lease_decisions = 0; ///< admitted from a local lease, no round trip
     std::uint64_t store_failures = 0;  ///< store calls that failed (timeout, down, busy)
     std::uint64_t reply_errors = 0;    ///< error or malformed replies (a key of another type)
     std::uint64_t breaker_skips = 0;   ///< not sent because the breaker was open
@@ -25,6 +24,7 @@ struct global_limit_stats {
     std::uint64_t failure_denied = 0;  ///< on_failure = deny decisions
     std::uint64_t local_decisions = 0; ///< on_failure = local_limit decisions
     std::uint64_t script_reloads = 0;  ///< NOSCRIPT answered by sending the script
+    std::uint64_t lease_decisions = 0; ///< admitted from a local lease, no round trip
     std::uint64_t leased_tokens = 0;   ///< extra tokens Redis granted for leases
     std::uint64_t lease_expired = 0;   ///< leased tokens never spent (expired or replaced)
 };

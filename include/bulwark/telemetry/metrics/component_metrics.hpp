@@ -64,7 +64,8 @@ BULWARK_TELEMETRY_API void instrument(health_registry_config& config, metrics_re
  * bulwark_ratelimit_store_decisions_total{limiter, source} (source: store, over_limit_cache, lease,
  * fallback_local, fallback_allow, fallback_deny) and
  * bulwark_ratelimit_store_errors_total{limiter, kind} (kind: failure, reply_error,
- * breaker_open, noscript) for a limit kept in a shared store, copied at scrape time from
+ * breaker_open, noscript) and bulwark_ratelimit_store_lease_tokens_total{limiter, state}
+ * (state: granted, expired) for a limit kept in a shared store, copied at scrape time from
  * `read` (redis::gcra_limiter::stats_reader(), which may outlive the limiter). Every series
  * exists from the first scrape, at 0. The breaker guarding the store reports through
  * instrument(config.breaker, registry, name), called on the limiter's config before it is

@@ -43,6 +43,10 @@ inline constexpr std::string_view ratelimit_store_decisions_total =
 /// breaker_open (not asked: the breaker was open) or noscript (the script was sent again).
 inline constexpr std::string_view ratelimit_store_errors_total =
     "bulwark_ratelimit_store_errors_total";
+/// counter {limiter, state}: leased tokens; state is granted (extra tokens taken for a lease)
+/// or expired (never spent: past lease_ttl, or evicted).
+inline constexpr std::string_view ratelimit_store_lease_tokens_total =
+    "bulwark_ratelimit_store_lease_tokens_total";
 
 // --- circuit breaker (telemetry::instrument(circuit_breaker_config&, ...)) -----------------
 /// gauge {breaker, state}: 1 for the breaker's current state, 0 for the others.
