@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <support/redis_server.hpp>
 #include <thread>
 #include <vector>
@@ -166,28 +167,39 @@ void report_latency(benchmark::State& state, std::vector<std::int64_t>& latencie
     state.counters["p99_us"] = at(0.99);
 }
 
+// Runs batches through `limiter` with `in_flight` outstanding over `keys`, and reports the
+// rate, the share of decisions allowed and sent to Redis, and the latency percentiles.
+void drive(benchmark::State& state, redis::gcra_limiter& limiter,
+           const std::vector<std::string>& keys, int in_flight) {
+    std::vector<std::int64_t> latencies;
+    latencies.reserve(1 << 20);
+    driver d{limiter, keys, in_flight, latencies};
+    std::int64_t allowed = 0;
+    for (auto _ : state) {
+        allowed += d.run(batch);
+    }
+    const auto total = static_cast<double>(state.iterations() * batch);
+    state.SetItemsProcessed(state.iterations() * batch);
+    state.counters["allowed_pct"] = 100.0 * static_cast<double>(allowed) / total;
+    state.counters["store_pct"] =
+        100.0 * static_cast<double>(limiter.stats().store_decisions) / total;
+    report_latency(state, latencies);
+}
+
+// A fresh limit name per run, so every run starts from empty buckets.
+std::string fresh_name(std::string_view prefix) {
+    static int run_id = 0;
+    return std::string{prefix} + std::to_string(++run_id);
+}
+
 void bm_redis_gcra(benchmark::State& state) {
     auto* e = env(state);
     if (e == nullptr) {
         return;
     }
-    static int run_id = 0; // a fresh limit name per run: every key starts under its limit
-    redis::gcra_limiter limiter{e->store,
-                                bulwark::quota::per_second(1'000'000),
-                                {.name = "bench-" + std::to_string(++run_id)}};
-    std::vector<std::int64_t> latencies;
-    latencies.reserve(1 << 20);
-    driver d{limiter, e->keys, static_cast<int>(state.range(0)), latencies};
-    std::int64_t allowed = 0;
-    for (auto _ : state) {
-        allowed += d.run(batch);
-    }
-    state.SetItemsProcessed(state.iterations() * batch);
-    state.counters["allowed_pct"] =
-        100.0 * static_cast<double>(allowed) / static_cast<double>(state.iterations() * batch);
-    state.counters["store_pct"] = 100.0 * static_cast<double>(limiter.stats().store_decisions) /
-                                  static_cast<double>(state.iterations() * batch);
-    report_latency(state, latencies);
+    redis::gcra_limiter limiter{
+        e->store, bulwark::quota::per_second(1'000'000), {.name = fresh_name("bench-")}};
+    drive(state, limiter, e->keys, static_cast<int>(state.range(0)));
 }
 BENCHMARK(bm_redis_gcra)->ArgName("inflight")->Arg(1)->Arg(64)->UseRealTime();
 
@@ -196,23 +208,12 @@ void bm_redis_gcra_over_limit(benchmark::State& state) {
     if (e == nullptr) {
         return;
     }
-    static int run_id = 0;
     // One token a minute: after the first decision the client is over its limit.
-    redis::gcra_limiter limiter{e->store,
-                                bulwark::quota::per_minute(1),
-                                {.name = "bench-over-" + std::to_string(++run_id),
-                                 .over_limit_cache = state.range(0) != 0}};
-    const std::vector<std::string> one_client{"abuser"};
-    std::vector<std::int64_t> latencies;
-    latencies.reserve(1 << 20);
-    driver d{limiter, one_client, 64, latencies};
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(d.run(batch));
-    }
-    state.SetItemsProcessed(state.iterations() * batch);
-    state.counters["store_pct"] = 100.0 * static_cast<double>(limiter.stats().store_decisions) /
-                                  static_cast<double>(state.iterations() * batch);
-    report_latency(state, latencies);
+    redis::gcra_limiter limiter{
+        e->store,
+        bulwark::quota::per_minute(1),
+        {.name = fresh_name("bench-over-"), .over_limit_cache = state.range(0) != 0}};
+    drive(state, limiter, {"abuser"}, 64);
 }
 BENCHMARK(bm_redis_gcra_over_limit)->ArgName("cache")->Arg(0)->Arg(1)->UseRealTime();
 
@@ -221,23 +222,12 @@ void bm_redis_gcra_lease(benchmark::State& state) {
     if (e == nullptr) {
         return;
     }
-    static int run_id = 0;
     redis::gcra_limiter limiter{e->store,
                                 bulwark::quota::per_second(1'000'000),
-                                {.name = "bench-lease-" + std::to_string(++run_id),
+                                {.name = fresh_name("bench-lease-"),
                                  .lease = static_cast<std::uint64_t>(state.range(0)),
                                  .lease_ttl = 100ms}};
-    const std::vector<std::string> busy(e->keys.begin(), e->keys.begin() + 16);
-    std::vector<std::int64_t> latencies;
-    latencies.reserve(1 << 20);
-    driver d{limiter, busy, 64, latencies};
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(d.run(batch));
-    }
-    state.SetItemsProcessed(state.iterations() * batch);
-    state.counters["store_pct"] = 100.0 * static_cast<double>(limiter.stats().store_decisions) /
-                                  static_cast<double>(state.iterations() * batch);
-    report_latency(state, latencies);
+    drive(state, limiter, {e->keys.begin(), e->keys.begin() + 16}, 64);
 }
 BENCHMARK(bm_redis_gcra_lease)->ArgName("lease")->Arg(1)->Arg(10)->UseRealTime();
 

@@ -51,6 +51,19 @@ struct redis_fixture {
     }
 };
 
+// Two connections to one server (two instances of a service), both connected.
+struct two_connections {
+    redis::connection a;
+    redis::connection b;
+    two_connections(io_thread& t, std::uint16_t port)
+        : a{t.io.get_executor(), redis_test_config(port)}, b{t.io.get_executor(),
+                                                             redis_test_config(port)} {
+        a.start();
+        b.start();
+        REQUIRE(eventually([&] { return a.connected() && b.connected(); }));
+    }
+};
+
 // Runs one command and returns its reply (throws what async_exec reports); bounded.
 inline redis::reply run(redis::connection& c, redis::command cmd) {
     auto f = c.async_exec(std::move(cmd), boost::asio::use_future);

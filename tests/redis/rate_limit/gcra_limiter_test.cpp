@@ -40,11 +40,9 @@ rate_decision decide(gcra_limiter& l, std::string_view key, std::uint64_t n = 1)
 TEST_CASE("redis gcra: two instances share one quota exactly", "[redis][rate_limit]") {
     redis_server server;
     io_thread t;
-    connection a_conn{t.io.get_executor(), redis_test_config(server.port())};
-    connection b_conn{t.io.get_executor(), redis_test_config(server.port())};
-    a_conn.start();
-    b_conn.start();
-    REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
+    bulwark::test::two_connections conns{t, server.port()};
+    auto& a_conn = conns.a;
+    auto& b_conn = conns.b;
     // 10 per minute, burst 10: no refill during the test.
     const auto q = quota::per_minute(10);
     gcra_limiter a{a_conn, q, {.over_limit_cache = false}};
@@ -181,11 +179,9 @@ TEST_CASE("redis gcra: batch leasing spends granted tokens locally and never ove
           "[redis][rate_limit]") {
     redis_server server;
     io_thread t;
-    connection a_conn{t.io.get_executor(), redis_test_config(server.port())};
-    connection b_conn{t.io.get_executor(), redis_test_config(server.port())};
-    a_conn.start();
-    b_conn.start();
-    REQUIRE(eventually([&] { return a_conn.connected() && b_conn.connected(); }));
+    bulwark::test::two_connections conns{t, server.port()};
+    auto& a_conn = conns.a;
+    auto& b_conn = conns.b;
     const auto q = quota::per_minute(10); // T = 6 s, burst 10: no refill within the test
 
     SECTION("two instances: exactly the quota, most decisions without a round trip") {

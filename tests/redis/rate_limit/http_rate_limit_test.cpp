@@ -71,11 +71,9 @@ TEST_CASE("redis rate limit over HTTP: two servers share one limit and answer 42
           "[redis][rate_limit][http]") {
     redis_server redis;
     io_thread t;
-    connection a_store{t.io.get_executor(), redis_test_config(redis.port())};
-    connection b_store{t.io.get_executor(), redis_test_config(redis.port())};
-    a_store.start();
-    b_store.start();
-    REQUIRE(eventually([&] { return a_store.connected() && b_store.connected(); }));
+    bulwark::test::two_connections stores{t, redis.port()};
+    auto& a_store = stores.a;
+    auto& b_store = stores.b;
     const auto q = quota::per_minute(4); // burst 4, no refill within the test
     // Instance a asks Redis every time; b remembers a refused key until its retry time.
     instance a{a_store, q, {.name = "api", .expected_instances = 2, .over_limit_cache = false}};
