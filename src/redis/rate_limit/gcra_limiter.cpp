@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -314,9 +315,17 @@ private:
         time_point last_seen{};       // the last request for the key
         bool requesting = false;      // a grant is in flight
     };
+    // Looks a key up by string_view: no allocation per decision.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept {
+            return std::hash<std::string_view>{}(k);
+        }
+    };
     struct lease_shard {
         std::mutex mutex;
-        std::unordered_map<std::string, lease_entry> leases; // full keys: a lease is a grant
+        // Full keys, not hashes: a lease is a grant of tokens, never to be shared by accident.
+        std::unordered_map<std::string, lease_entry, key_hash, std::equal_to<>> leases;
     };
 
     lease_shard& lease_shard_for(std::string_view key) noexcept {
@@ -335,7 +344,7 @@ private:
                                              time_point now) {
         auto& shard = lease_shard_for(key);
         const std::lock_guard lock{shard.mutex};
-        const auto it = shard.leases.find(std::string{key});
+        const auto it = shard.leases.find(key);
         if (it == shard.leases.end()) {
             return std::nullopt;
         }
@@ -364,7 +373,7 @@ private:
     bool claim_lease(std::string_view key, time_point now) {
         auto& shard = lease_shard_for(key);
         const std::lock_guard lock{shard.mutex};
-        auto it = shard.leases.find(std::string{key});
+        auto it = shard.leases.find(key);
         if (it == shard.leases.end()) {
             if (shard.leases.size() >=
                 std::max<std::size_t>(1, config_.max_local_keys / cache_shards)) {
@@ -397,7 +406,7 @@ private:
         auto& shard = lease_shard_for(key);
         {
             const std::lock_guard lock{shard.mutex};
-            const auto it = shard.leases.find(std::string{key});
+            const auto it = shard.leases.find(key);
             if (it == shard.leases.end()) {
                 if (extra != 0) {
                     lease_expired_.fetch_add(extra, std::memory_order_relaxed); // evicted
