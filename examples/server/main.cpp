@@ -2,7 +2,8 @@
 //
 // bulwark's ready-made HTTP/1.1 server (plain or TLS) with every middleware that exists wired
 // in the recommended order (docs/pipeline-order.md): security headers, request ids, CORS,
-// size limits, a per-client rate limit and an in-flight limit; problem+json for every error;
+// size limits, a per-client rate limit, a per-client limit shared by every instance through
+// Redis (--redis), and an in-flight limit; problem+json for every error;
 // liveness/readiness/startup health endpoints; graceful shutdown on SIGTERM/SIGINT (readiness
 // fails first); Prometheus metrics of every component; W3C trace context propagation. Each later
 // component is wired in here as it lands.
@@ -39,6 +40,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -70,6 +72,10 @@ struct options {
     std::vector<std::string> cors_origins;
     std::string dependency_host; // --dependency HOST:PORT, readiness checks a TCP connect
     std::uint16_t dependency_port = 0;
+    std::string redis_host; // --redis HOST:PORT: a per-client limit shared through Redis
+    std::uint16_t redis_port = 0;
+    std::uint64_t global_per_minute = 600;
+    unsigned instances = 1;
     std::optional<unsigned short> internal_port;
     bool trace_test_endpoint = false;
     bool bare = false;
@@ -83,6 +89,11 @@ constexpr std::string_view usage =
     "  --tls-key FILE          PEM private key of --tls-cert\n"
     "  --client-rate N         requests per second per client address, also the burst "
     "(default 100)\n"
+    "  --redis HOST:PORT       also limit each client across every instance sharing this Redis\n"
+    "                          (falls back to a local share when Redis is away)\n"
+    "  --global-per-minute N   that shared limit: requests per minute per client, also the\n"
+    "                          burst (default 600)\n"
+    "  --instances N           instances sharing it, for the local fallback (default 1)\n"
     "  --max-body BYTES        request body limit (default 1048576)\n"
     "  --max-connections N     connections open at once (default 10000)\n"
     "  --max-in-flight N       requests processed at once, beyond it 503 (default 1024)\n"
@@ -179,6 +190,23 @@ bool parse_options(int argc, char** argv, options& out) {
             }
             out.dependency_host = value.substr(0, colon);
             out.dependency_port = static_cast<std::uint16_t>(port);
+        } else if (arg == "--redis") {
+            const auto colon = value.rfind(':');
+            unsigned port = 0;
+            if (colon == std::string_view::npos || colon == 0 ||
+                !parse_number(value.substr(colon + 1), port) || port == 0 || port > 65535) {
+                return bad("not HOST:PORT");
+            }
+            out.redis_host = value.substr(0, colon);
+            out.redis_port = static_cast<std::uint16_t>(port);
+        } else if (arg == "--global-per-minute") {
+            if (!parse_number(value, out.global_per_minute) || out.global_per_minute == 0) {
+                return bad("not a positive count");
+            }
+        } else if (arg == "--instances") {
+            if (!parse_number(value, out.instances) || out.instances == 0) {
+                return bad("not a positive count");
+            }
         } else if (arg == "--internal-port") {
             unsigned port = 0;
             if (!parse_number(value, port) || port > 65535) {
@@ -316,7 +344,7 @@ http::router make_routes(const bulwark::telemetry::metrics_registry& metrics,
 // runs last and covers every response; then rejections from cheapest to dearest.
 auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& metrics,
                    std::vector<bulwark::telemetry::collect_hook>& hooks,
-                   bulwark::telemetry::json_logger& log) {
+                   bulwark::telemetry::json_logger& log, http::middleware_chain global) {
     //! [rate_limit]
     auto per_client = http::per_client_rate_limit(bulwark::quota::per_second(opts.client_rate),
                                                   {.policy = "per-client"});
@@ -338,15 +366,50 @@ auto make_pipeline(const options& opts, bulwark::telemetry::metrics_registry& me
         http::cors{{.allowed_origins = opts.cors_origins}},
         http::size_limits{{.max_body_bytes = opts.max_body}},
         std::move(per_client),
+        // The limit shared through Redis, when configured: after the local limits (they
+        // decide with the request's start time), before the in-flight limit. Empty: nothing.
+        std::move(global),
         std::move(in_flight),
     };
 }
 //! [pipeline]
 
-using my_pipeline =
-    decltype(make_pipeline(options{}, std::declval<bulwark::telemetry::metrics_registry&>(),
-                           std::declval<std::vector<bulwark::telemetry::collect_hook>&>(),
-                           std::declval<bulwark::telemetry::json_logger&>()));
+using my_pipeline = decltype(make_pipeline(
+    options{}, std::declval<bulwark::telemetry::metrics_registry&>(),
+    std::declval<std::vector<bulwark::telemetry::collect_hook>&>(),
+    std::declval<bulwark::telemetry::json_logger&>(), http::middleware_chain{}));
+
+#if BULWARK_HAS_REDIS
+//! [global_limit]
+// A per-client limit shared by every instance: its state lives in Redis. The chain holds it
+// (or nothing), so the pipeline's type does not depend on the flag; with it, the session
+// awaits the header phase. Its breaker, decisions and readiness are instrumented.
+http::middleware_chain make_global_limit(const options& opts, bulwark::redis::connection& store,
+                                         bulwark::telemetry::metrics_registry& metrics,
+                                         std::vector<bulwark::telemetry::collect_hook>& hooks,
+                                         bulwark::health_monitor& monitor) {
+    bulwark::redis::gcra_limiter_config config{.name = "per-client",
+                                               .expected_instances = opts.instances};
+    bulwark::telemetry::instrument(config.breaker, metrics, "redis:per-client");
+    auto limiter = std::make_shared<bulwark::redis::gcra_limiter>(
+        store, bulwark::quota::per_minute(static_cast<double>(opts.global_per_minute)),
+        std::move(config));
+    hooks.push_back(
+        bulwark::telemetry::instrument(metrics, "per-client-global", limiter->stats_reader()));
+    // Readiness warns (non-critical) while the limit runs on its local fallback.
+    monitor.add({.name = "redis:per-client",
+                 .critical = false,
+                 .timeout = 1s,
+                 .interval = 5s,
+                 .component_type = "datastore"},
+                limiter->health_check());
+    http::middleware_chain chain;
+    chain.add(
+        http::rate_limit<bulwark::redis::gcra_limiter>{limiter, {.policy = "per-client-global"}});
+    return chain;
+}
+//! [global_limit]
+#endif
 
 //! [health]
 // The checks run on their own thread, so a blocked event loop is measured from outside it;
@@ -426,6 +489,26 @@ int main(int argc, char** argv) {
         metric_hooks.push_back(bulwark::telemetry::instrument(metrics, log)); // drops, redactions
         //! [logging]
 
+        // --redis: the connection, and the shared limit in a chain (empty without the flag).
+        http::middleware_chain global;
+        std::function<void()> stop_redis;
+#if BULWARK_HAS_REDIS
+        std::optional<bulwark::redis::connection> redis;
+        if (!opts.redis_host.empty()) {
+            redis.emplace(ioc.get_executor(),
+                          bulwark::redis::connection_config{.host = opts.redis_host,
+                                                            .port = opts.redis_port});
+            redis->start();
+            global = make_global_limit(opts, *redis, metrics, metric_hooks, monitor);
+            stop_redis = [&redis] { redis->stop(); };
+        }
+#else
+        if (!opts.redis_host.empty()) {
+            std::cerr << "bulwark-example-server: --redis: built without bulwark::redis\n";
+            return 2;
+        }
+#endif
+
         //! [server]
         http::server_config config;
         config.max_connections = opts.max_connections;
@@ -443,7 +526,8 @@ int main(int argc, char** argv) {
         };
         http::any_middleware stack =
             opts.bare ? http::any_middleware{http::pipeline<>{}}
-                      : http::any_middleware{make_pipeline(opts, metrics, metric_hooks, log)};
+                      : http::any_middleware{
+                            make_pipeline(opts, metrics, metric_hooks, log, std::move(global))};
         http::server server{ioc.get_executor(), config, std::move(stack),
                             make_routes(metrics, health, opts.trace_test_endpoint)};
         metric_hooks.push_back(http::instrument(metrics, server)); // connections, exceptions
@@ -504,6 +588,9 @@ int main(int argc, char** argv) {
             server.close();
             if (internal) {
                 internal->close();
+            }
+            if (stop_redis) {
+                stop_redis(); // after the server: no decision is left waiting on Redis
             }
             ioc.stop();
         });
