@@ -212,10 +212,10 @@ private:
             send(std::move(c));
             return;
         }
+        std::uint64_t granted = 0;
+        const auto d = ec ? std::nullopt : parse(r, c.n, c.want, granted);
         if (c.want > c.n) {
             // Every answer ends the claim: the next miss for the key may ask again.
-            std::uint64_t granted = 0;
-            const auto d = ec ? std::nullopt : parse(r, c.n, c.want, granted);
             finish_lease(c.key, d && d->allowed ? granted - c.n : 0,
                          d ? static_cast<std::uint64_t>(r.elements[1].integer) +
                                  granted * params_.interval
@@ -228,8 +228,6 @@ private:
             std::move(*c.op).complete(on_failure(c.key, c.n, now));
             return;
         }
-        std::uint64_t granted = 0;
-        const auto d = parse(r, c.n, c.want, granted);
         if (!d) {
             // Redis answered, so it is up: an error about this key (another type under the
             // name, a script refused) must not open the breaker for every client.
